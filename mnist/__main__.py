@@ -1,0 +1,5 @@
+import sys
+
+from mnist.cli import main
+
+sys.exit(main())
