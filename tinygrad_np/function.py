@@ -1,0 +1,41 @@
+"""The base of every op: forward on ndarrays, backward written once for ndarrays and Tensors.
+
+`backward(grad, out, *inputs)` gets plain ndarrays during an ordinary `backward()`, and Tensors
+under `backward(create_graph=True)`. Written with operators, methods both types share and the
+helpers in `ops.dual`, one definition serves both, so higher derivatives need no extra code.
+It returns one gradient per input (None for no gradient) in the broadcast shape; the graph walk
+sums each back to its input's shape.
+"""
+from tinygrad_np.errors import ShapeError
+from tinygrad_np.grad_mode import is_grad_enabled
+
+
+class Function:
+    name = "op"  # the label drawn in graph pictures and shown in repr
+
+    def forward(self, *arrays, **params):
+        raise NotImplementedError
+
+    def backward(self, grad, out, *inputs):
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """The label with its parameters (axis, shape, ...) for graph pictures."""
+        return self.name
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run forward on the inputs' arrays and, when grad mode is on, record the node."""
+        fn = cls()
+        try:
+            data = fn.forward(*[t.data for t in inputs], **params)
+        except ValueError as error:
+            shapes = ", ".join(str(t.shape) for t in inputs)
+            raise ShapeError(f"{cls.name}: cannot combine shapes {shapes}: {error}") from None
+        if is_grad_enabled() and any(t.requires_grad for t in inputs):
+            fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
+            return Tensor._from_op(data, fn, inputs)
+        return Tensor._from_op(data, None, ())
+
+
+from tinygrad_np.tensor import Tensor  # noqa: E402  (Tensor needs Function first)

@@ -1,0 +1,1 @@
+"""The primitive ops, one `Function` each, grouped by kind."""

@@ -1,0 +1,51 @@
+"""Helpers that work on ndarrays and on Tensors alike, so each backward is written once."""
+import numpy as np
+
+
+def _is_tensor(x) -> bool:
+    return hasattr(x, "_ctx")
+
+
+def values(x) -> np.ndarray:
+    """The plain numbers, for masks that carry no gradient."""
+    return x.data if _is_tensor(x) else x
+
+
+def exp(x):
+    return x.exp() if _is_tensor(x) else np.exp(x)
+
+
+def log(x):
+    return x.log() if _is_tensor(x) else np.log(x)
+
+
+def where(condition, x, y):
+    if _is_tensor(x) or _is_tensor(y):
+        from tinygrad_np.ops.elementwise import where as tensor_where
+        return tensor_where(condition, x, y)
+    return np.where(condition, x, y)
+
+
+def broadcast_to(x, shape):
+    return x.broadcast_to(shape) if _is_tensor(x) else np.broadcast_to(x, shape)
+
+
+def sum_to(x, shape):
+    """Sum a broadcast gradient back to `shape`: the adjoint of broadcast_to."""
+    if _is_tensor(x):
+        from tinygrad_np.ops.movement import SumTo
+        return SumTo.apply(x, shape=tuple(shape))
+    leading = x.ndim - len(shape)
+    axes = tuple(range(leading)) + tuple(
+        leading + i for i, size in enumerate(shape) if size == 1 and x.shape[leading + i] != 1)
+    return x.sum(axis=axes).reshape(shape) if axes else x.reshape(shape)
+
+
+def scatter_add(grad, index, shape):
+    """Zeros of `shape` with `grad` added at `index` (repeats accumulate): the adjoint of x[index]."""
+    if _is_tensor(grad):
+        from tinygrad_np.ops.movement import ScatterAdd
+        return ScatterAdd.apply(grad, index=index, shape=shape)
+    out = np.zeros(shape, dtype=grad.dtype)
+    np.add.at(out, index, grad)
+    return out

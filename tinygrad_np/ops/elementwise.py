@@ -1,0 +1,161 @@
+"""Elementwise ops. Inputs broadcast as in NumPy; the graph walk sums gradients back to shape."""
+import numpy as np
+
+from tinygrad_np.function import Function
+from tinygrad_np.ops.dual import log, values, where as dual_where
+
+
+class Add(Function):
+    name = "add"
+    def forward(self, x, y): return x + y
+    def backward(self, g, out, x, y): return g, g
+
+
+class Sub(Function):
+    name = "sub"
+    def forward(self, x, y): return x - y
+    def backward(self, g, out, x, y): return g, -g
+
+
+class Mul(Function):
+    name = "mul"
+    def forward(self, x, y): return x * y
+    def backward(self, g, out, x, y): return g * y, g * x
+
+
+class Div(Function):
+    name = "div"
+    def forward(self, x, y): return x / y
+    # d(x/y)/dy = -x/y^2 = -out/y
+    def backward(self, g, out, x, y): return g / y, -g * out / y
+
+
+class Neg(Function):
+    name = "neg"
+    def forward(self, x): return -x
+    def backward(self, g, out, x): return -g
+
+
+class Pow(Function):
+    """x ** y. d/dx = y x^(y-1); d/dy = x^y log x, taken as 0 where x <= 0 (log undefined)."""
+    name = "pow"
+    def forward(self, x, y): return x ** y
+
+    def backward(self, g, out, x, y):
+        grad_x = g * y * x ** (y - 1) if self.needs_input_grad[0] else None
+        grad_y = None
+        if self.needs_input_grad[1]:
+            positive = values(x) > 0
+            grad_y = g * out * dual_where(positive, log(dual_where(positive, x, 1.0)), 0.0)
+        return grad_x, grad_y
+
+
+class Exp(Function):
+    name = "exp"
+    def forward(self, x): return np.exp(x)
+    def backward(self, g, out, x): return g * out
+
+
+class Log(Function):
+    name = "log"
+    def forward(self, x): return np.log(x)
+    def backward(self, g, out, x): return g / x
+
+
+class ReLU(Function):
+    """max(x, 0). Convention: ReLU'(0) = 0, as in PyTorch and the seed's `1 if z > 0 else 0`."""
+    name = "relu"
+    def forward(self, x): return np.maximum(x, 0)
+    def backward(self, g, out, x): return g * (values(x) > 0)
+
+
+class Sigmoid(Function):
+    """1 / (1 + e^-x), computed from e^-|x| so it never overflows (|x| up to 1e3 and beyond)."""
+    name = "sigmoid"
+
+    def forward(self, x):
+        decay = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1 / (1 + decay), decay / (1 + decay))
+
+    def backward(self, g, out, x): return g * out * (1 - out)
+
+
+class Tanh(Function):
+    name = "tanh"
+    def forward(self, x): return np.tanh(x)
+    def backward(self, g, out, x): return g * (1 - out * out)
+
+
+class Abs(Function):
+    """|x|. Convention: abs'(0) = 0."""
+    name = "abs"
+    def forward(self, x): return np.abs(x)
+    def backward(self, g, out, x): return g * np.sign(values(x))
+
+
+class Clip(Function):
+    """Limit to [low, high]; the gradient passes where low <= x <= high (bounds included)."""
+    name = "clip"
+
+    def forward(self, x, low=None, high=None):
+        if low is None and high is None:
+            raise ValueError("clip needs low, high or both")
+        self.low, self.high = low, high
+        return np.clip(x, low, high)
+
+    def backward(self, g, out, x):
+        inside = np.ones(values(x).shape, dtype=bool)
+        if self.low is not None:
+            inside &= values(x) >= self.low
+        if self.high is not None:
+            inside &= values(x) <= self.high
+        return g * inside
+
+    def describe(self): return f"clip [{self.low}, {self.high}]"
+
+
+class Maximum(Function):
+    """Elementwise max of x and y. Convention: at ties each side gets half the gradient."""
+    name = "maximum"
+    def forward(self, x, y): return np.maximum(x, y)
+
+    def backward(self, g, out, x, y):
+        x_values, y_values = values(x), values(y)
+        share_x = (x_values > y_values) + 0.5 * (x_values == y_values)
+        return g * share_x.astype(out.dtype), g * (1 - share_x).astype(out.dtype)
+
+
+class Where(Function):
+    """condition ? x : y, with a fixed boolean condition that carries no gradient."""
+    name = "where"
+
+    def forward(self, x, y, condition=None):
+        self.condition = condition
+        return np.where(condition, x, y)
+
+    def backward(self, g, out, x, y): return g * self.condition, g * ~self.condition
+
+
+def _as_tensor(x):
+    from tinygrad_np.tensor import Tensor
+
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def where(condition, x, y):
+    """Pick from x where `condition` holds, else from y (numbers, arrays or Tensors)."""
+    from tinygrad_np.tensor import Tensor
+
+    condition = np.asarray(values(condition), dtype=bool)
+    anchor = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else _as_tensor(x)
+    return Where.apply(anchor._lift(x), anchor._lift(y), condition=condition)
+
+
+def maximum(x, y):
+    """Elementwise max; ties split the gradient (see Maximum)."""
+    return _as_tensor(x).maximum(y)
+
+
+def minimum(x, y):
+    """Elementwise min, as -maximum(-x, -y)."""
+    return -maximum(-_as_tensor(x), -_as_tensor(y))

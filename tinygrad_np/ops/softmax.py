@@ -1,0 +1,79 @@
+"""Softmax, log-softmax and the fused softmax cross-entropy, all shifted by the max for stability."""
+import numpy as np
+
+from tinygrad_np.function import Function
+from tinygrad_np.ops.dual import exp
+
+
+def _log_softmax(x, axis):
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    name = "log_softmax"
+
+    def forward(self, x, axis=-1):
+        self.axis = axis
+        return _log_softmax(x, axis)
+
+    # d out_i / d x_j = delta_ij - softmax_j
+    def backward(self, g, out, x): return g - exp(out) * g.sum(axis=self.axis, keepdims=True)
+
+
+class Softmax(Function):
+    name = "softmax"
+
+    def forward(self, x, axis=-1):
+        self.axis = axis
+        return np.exp(_log_softmax(x, axis))
+
+    # d out_i / d x_j = out_i (delta_ij - out_j)
+    def backward(self, g, out, x): return out * (g - (g * out).sum(axis=self.axis, keepdims=True))
+
+
+class CrossEntropy(Function):
+    """Mean over the batch of -sum_j y_j log softmax(logits)_j, for (m, C) logits.
+
+    Targets (fixed, no gradient) are class indices (m,) or probability rows (m, C).
+    Backward is exactly (softmax(logits) - Y) / m: the seed's dZ = A - Y, averaged.
+    """
+    name = "cross_entropy"
+
+    def forward(self, logits, targets=None):
+        if logits.ndim != 2:
+            raise ValueError(f"logits must be (batch, classes), got shape {logits.shape}")
+        batch, classes = logits.shape
+        if batch == 0:
+            raise ValueError("cross_entropy of an empty batch")
+        self.targets = _target_rows(targets, batch, classes, logits.dtype)
+        log_probs = _log_softmax(logits, -1)
+        self.probs = np.exp(log_probs)
+        return -np.sum(self.targets * log_probs) / batch
+
+    def backward(self, g, out, logits):
+        # Under create_graph the softmax must be a graph node; a plain backward reuses forward's.
+        probs = self.probs if isinstance(logits, np.ndarray) else logits.softmax(-1)
+        return (probs - self.targets) * (g / logits.shape[0])
+
+
+def _target_rows(targets, batch, classes, dtype) -> np.ndarray:
+    """Integer labels become one-hot rows; probability rows are checked and kept."""
+    targets = np.asarray(getattr(targets, "data", targets))
+    if targets.ndim == 1 and targets.dtype.kind in "iu":
+        if targets.shape[0] != batch:
+            raise ValueError(f"{targets.shape[0]} labels for {batch} rows of logits")
+        if targets.size and (targets.min() < 0 or targets.max() >= classes):
+            raise ValueError(f"labels must lie in [0, {classes}), got {targets.min()}..{targets.max()}")
+        rows = np.zeros((batch, classes), dtype=dtype)
+        rows[np.arange(batch), targets] = 1
+        return rows
+    if targets.shape != (batch, classes):
+        raise ValueError(f"targets of shape {targets.shape} for logits of shape {(batch, classes)}: "
+                         "give integer labels (batch,) or probability rows (batch, classes)")
+    return targets.astype(dtype, copy=False)
+
+
+def cross_entropy(logits, targets):
+    """Fused, stable softmax cross-entropy averaged over the batch; see CrossEntropy."""
+    return CrossEntropy.apply(logits, targets=targets)

@@ -1,0 +1,208 @@
+"""Tensor: an ndarray plus the node of the reverse-mode graph that produced it.
+
+Conventions (tested in tests/test_conventions.py):
+- dtype: float arrays keep their precision; Python lists and scalars, ints and bools become float32.
+  A Python number in an op takes the tensor's dtype; NumPy promotion decides between two arrays
+  (float32 with float64 gives float64). Non-real dtypes (strings, objects, complex) are refused.
+- `Tensor(ndarray)` copies, so optimizers updating `.data` in place never touch the caller's array.
+- Comparisons (`<`, `<=`, `>`, `>=`) return boolean ndarrays: masks carry no gradient.
+  `==` stays identity, so tensors can be dictionary keys.
+"""
+import numpy as np
+
+from tinygrad_np.errors import ShapeError
+
+_INTEGER_KINDS = "iub"  # ints, unsigned ints and bools become float32
+
+
+def _float_array(data, dtype) -> np.ndarray:
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Tensor dtype must be a floating dtype, got {dtype}")
+        return np.array(data, dtype=dtype)
+    array = np.array(data)
+    if array.dtype.kind == "f":
+        from_python = not isinstance(data, (np.ndarray, np.generic))
+        return array.astype(np.float32) if from_python else array
+    if array.dtype.kind in _INTEGER_KINDS:
+        return array.astype(np.float32)
+    raise TypeError(f"Tensor needs real numbers, got data of dtype {array.dtype}")
+
+
+class Tensor:
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_parents", "_retains_grad", "__weakref__")
+    __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        self.data = _float_array(data.data if isinstance(data, Tensor) else data, dtype)
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self._ctx = None
+        self._parents = ()
+        self._retains_grad = False
+
+    @classmethod
+    def _from_op(cls, data, ctx, parents) -> "Tensor":
+        """Fast path for op outputs and constants: no checks, no copy."""
+        tensor = object.__new__(cls)
+        tensor.data = data if isinstance(data, np.ndarray) else np.asarray(data)
+        tensor.grad = None
+        tensor.requires_grad = ctx is not None
+        tensor._ctx = ctx
+        tensor._parents = parents
+        tensor._retains_grad = False
+        return tensor
+
+    def _lift(self, other) -> "Tensor":
+        """Wrap an operand: Python numbers take this tensor's dtype, arrays follow NumPy."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, (int, float)):
+            return Tensor._from_op(np.asarray(other, dtype=self.data.dtype), None, ())
+        array = np.asarray(other)
+        return Tensor._from_op(array if array.dtype.kind == "f" else _float_array(array, None), None, ())
+
+    # ---- attributes -------------------------------------------------------------------------
+    shape = property(lambda self: self.data.shape)
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    size = property(lambda self: self.data.size)
+    is_leaf = property(lambda self: self._ctx is None)
+    grad_fn = property(lambda self: self._ctx)
+
+    def __len__(self):
+        return len(self.data)
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def item(self) -> float:
+        return self.data.item()
+
+    def detach(self) -> "Tensor":
+        """The same values, cut from the graph (shares memory, like PyTorch)."""
+        return Tensor._from_op(self.data, None, ())
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if not self.is_leaf:
+            raise RuntimeError("requires_grad can only be changed on leaf tensors")
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> "Tensor":
+        """Keep `.grad` of this non-leaf after backward (leaves always keep theirs)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        self._retains_grad = True
+        return self
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        extra = f", grad_fn=<{self._ctx.name}>" if self._ctx else (", requires_grad=True" if self.requires_grad else "")
+        return f"Tensor({body}, dtype={self.data.dtype}{extra})"
+
+    def backward(self, grad=None, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` that requires grad.
+
+        The seed `grad` defaults to ones only for one-element tensors (a scalar loss).
+        Gradients add up across calls until reset (`t.grad = None`, `optimizer.zero_grad()`).
+        With `create_graph=True` the gradients are themselves graph nodes, for second derivatives.
+        """
+        from tinygrad_np.autograd import run_backward
+
+        if not self.requires_grad:
+            raise RuntimeError(
+                f"backward() on a tensor of shape {self.shape} that does not require grad: "
+                "no input was created with requires_grad=True, or it was computed under no_grad()")
+        if grad is None:
+            if self.size != 1:
+                raise RuntimeError(
+                    f"backward() without grad= works only for one-element tensors (a scalar loss), "
+                    f"this one has shape {self.shape}; pass grad= of that shape")
+            seed = np.ones_like(self.data)
+        else:
+            seed = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=self.dtype)
+            if seed.shape != self.shape:
+                raise ShapeError(f"backward: grad of shape {seed.shape} for a tensor of shape {self.shape}")
+        run_backward(self, seed, create_graph)
+
+    # ---- arithmetic -------------------------------------------------------------------------
+    def __add__(self, other): return elementwise.Add.apply(self, self._lift(other))
+    def __radd__(self, other): return elementwise.Add.apply(self._lift(other), self)
+    def __sub__(self, other): return elementwise.Sub.apply(self, self._lift(other))
+    def __rsub__(self, other): return elementwise.Sub.apply(self._lift(other), self)
+    def __mul__(self, other): return elementwise.Mul.apply(self, self._lift(other))
+    def __rmul__(self, other): return elementwise.Mul.apply(self._lift(other), self)
+    def __truediv__(self, other): return elementwise.Div.apply(self, self._lift(other))
+    def __rtruediv__(self, other): return elementwise.Div.apply(self._lift(other), self)
+    def __pow__(self, other): return elementwise.Pow.apply(self, self._lift(other))
+    def __rpow__(self, other): return elementwise.Pow.apply(self._lift(other), self)
+    def __neg__(self): return elementwise.Neg.apply(self)
+    def __matmul__(self, other): return matmul.MatMul.apply(self, self._lift(other))
+    def __rmatmul__(self, other): return matmul.MatMul.apply(self._lift(other), self)
+
+    def _values(self, other):
+        return other.data if isinstance(other, Tensor) else other
+
+    def __lt__(self, other): return self.data < self._values(other)
+    def __le__(self, other): return self.data <= self._values(other)
+    def __gt__(self, other): return self.data > self._values(other)
+    def __ge__(self, other): return self.data >= self._values(other)
+    __hash__ = object.__hash__
+
+    def matmul(self, other): return self @ other
+
+    # ---- elementwise functions --------------------------------------------------------------
+    def exp(self): return elementwise.Exp.apply(self)
+    def log(self): return elementwise.Log.apply(self)
+    def sqrt(self): return self ** 0.5
+    def relu(self): return elementwise.ReLU.apply(self)
+    def sigmoid(self): return elementwise.Sigmoid.apply(self)
+    def tanh(self): return elementwise.Tanh.apply(self)
+    def abs(self): return elementwise.Abs.apply(self)
+    def clip(self, low=None, high=None): return elementwise.Clip.apply(self, low=low, high=high)
+    def maximum(self, other): return elementwise.Maximum.apply(self, self._lift(other))
+    def minimum(self, other): return elementwise.minimum(self, other)
+
+    # ---- reductions -------------------------------------------------------------------------
+    def sum(self, axis=None, keepdims=False): return reduce.Sum.apply(self, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims=False): return reduce.Max.apply(self, axis=axis, keepdims=keepdims)
+    def min(self, axis=None, keepdims=False): return -((-self).max(axis=axis, keepdims=keepdims))
+
+    def mean(self, axis=None, keepdims=False):
+        """Sum divided by the number of elements reduced over (all of them for axis=None)."""
+        total = self.sum(axis=axis, keepdims=keepdims)
+        return total * (total.size / self.size if self.size else np.nan)
+
+    # ---- movement ---------------------------------------------------------------------------
+    def reshape(self, *shape):
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return movement.Reshape.apply(self, shape=tuple(shape))
+
+    def transpose(self, *axes):
+        """Reverse the axes, or permute them as given (NumPy's meaning, not PyTorch's swap)."""
+        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        return movement.Transpose.apply(self, axes=tuple(axes) or None)
+
+    def swapaxes(self, axis1, axis2):
+        axes = list(range(self.ndim))
+        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+        return self.transpose(axes)
+
+    T = property(lambda self: self.transpose())
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        shape = self.shape
+        start, end = start_dim % max(self.ndim, 1), end_dim % max(self.ndim, 1)
+        return self.reshape(shape[:start] + (-1,) + shape[end + 1:]) if self.ndim else self.reshape(1)
+
+    def broadcast_to(self, shape): return movement.BroadcastTo.apply(self, shape=tuple(shape))
+    def __getitem__(self, index): return movement.GetItem.apply(self, index=index)
+
+    # ---- softmax family ---------------------------------------------------------------------
+    def softmax(self, axis=-1): return softmax.Softmax.apply(self, axis=axis)
+    def log_softmax(self, axis=-1): return softmax.LogSoftmax.apply(self, axis=axis)
+
+
+from tinygrad_np.ops import elementwise, matmul, movement, reduce, softmax  # noqa: E402
