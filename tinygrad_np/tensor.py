@@ -43,6 +43,14 @@ class Tensor:
         self._retains_grad = False
 
     @classmethod
+    def from_numpy(cls, array: np.ndarray) -> "Tensor":
+        """Wrap a float ndarray without copying (like torch.from_numpy): for input batches."""
+        if not (isinstance(array, np.ndarray) and array.dtype.kind == "f"):
+            raise TypeError(f"from_numpy needs a float ndarray, got {type(array).__name__} "
+                            f"of dtype {getattr(array, 'dtype', None)}")
+        return cls._from_op(array, None, ())
+
+    @classmethod
     def _from_op(cls, data, ctx, parents) -> "Tensor":
         """Fast path for op outputs and constants: no checks, no copy."""
         tensor = object.__new__(cls)
