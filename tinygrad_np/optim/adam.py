@@ -1,0 +1,71 @@
+"""Adam and AdamW with PyTorch's semantics (bias correction, L2 or decoupled weight decay)."""
+import math
+
+import numpy as np
+
+from tinygrad_np.optim.optimizer import Optimizer
+
+
+class Adam(Optimizer):
+    """Per parameter, with g its gradient and t its own step count (PyTorch's torch.optim.Adam):
+
+        p = p * (1 - lr * weight_decay)   if decoupled_weight_decay (AdamW)
+        g = g + weight_decay * p          otherwise (L2 penalty added to the gradient)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+
+    Example: `opt = Adam(model.parameters(), lr=1e-3); loss.backward(); opt.step()`.
+    """
+
+    hyperparameters = ("lr", "betas", "eps", "weight_decay", "decoupled_weight_decay")
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, decoupled_weight_decay: bool = False):
+        super().__init__(params, lr)
+        betas = tuple(betas)
+        if len(betas) != 2 or not all(0 <= beta < 1 for beta in betas):
+            raise ValueError(f"betas must be two numbers in [0, 1), got {betas}")
+        if eps < 0 or weight_decay < 0:
+            raise ValueError(f"eps and weight_decay must be >= 0, got {eps} and {weight_decay}")
+        self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
+        self.decoupled_weight_decay = bool(decoupled_weight_decay)
+        for p, buffers in zip(self.params, self.state):
+            buffers["step"] = 0  # per parameter, as in PyTorch: a step without its grad does not count
+            buffers["exp_avg"] = np.zeros_like(p.data)
+            buffers["exp_avg_sq"] = np.zeros_like(p.data)
+
+    def step(self) -> None:
+        lr, (beta1, beta2), eps, weight_decay = self.lr, self.betas, self.eps, self.weight_decay
+        for p, buffers in zip(self.params, self.state):
+            if p.grad is None:
+                continue
+            buffers["step"] += 1
+            t = buffers["step"]
+            grad = p.grad.data  # read only: the array may be shared with another tensor's grad
+            if weight_decay and self.decoupled_weight_decay:
+                p.data *= 1 - lr * weight_decay
+            elif weight_decay:
+                grad = grad + weight_decay * p.data
+            exp_avg, exp_avg_sq, work = buffers["exp_avg"], buffers["exp_avg_sq"], np.empty_like(p.data)
+            exp_avg *= beta1
+            exp_avg += np.multiply(grad, 1 - beta1, out=work)
+            exp_avg_sq *= beta2
+            np.multiply(grad, grad, out=work)
+            work *= 1 - beta2
+            exp_avg_sq += work
+            denominator = np.sqrt(exp_avg_sq, out=work)
+            denominator /= math.sqrt(1 - beta2 ** t)
+            denominator += eps
+            update = np.divide(exp_avg, denominator, out=work)
+            update *= lr / (1 - beta1 ** t)
+            p.data -= update
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): p shrinks by lr * weight_decay
+    each step, apart from the gradient. Same as `Adam(..., decoupled_weight_decay=True)`."""
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2):
+        super().__init__(params, lr, betas, eps, weight_decay, decoupled_weight_decay=True)

@@ -1,0 +1,47 @@
+"""Stochastic gradient descent with PyTorch's momentum, Nesterov and weight-decay semantics."""
+import numpy as np
+
+from tinygrad_np.optim.optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    """Per parameter, with g its gradient (PyTorch's torch.optim.SGD, dampening 0):
+
+        g = g + weight_decay * p          (L2 penalty added to the gradient)
+        b = momentum * b + g              (b starts at 0, so the first step has b = g)
+        d = g + momentum * b if nesterov else b   (d = g when momentum is 0)
+        p = p - lr * d
+
+    Example: `opt = SGD(model.parameters(), lr=0.1, momentum=0.9); loss.backward(); opt.step()`.
+    """
+
+    hyperparameters = ("lr", "momentum", "nesterov", "weight_decay")
+
+    def __init__(self, params, lr: float, momentum: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0):
+        super().__init__(params, lr)
+        if momentum < 0 or weight_decay < 0:
+            raise ValueError(f"momentum and weight_decay must be >= 0, got {momentum} and {weight_decay}")
+        if nesterov and momentum == 0:
+            raise ValueError("nesterov momentum needs momentum > 0")
+        self.momentum, self.nesterov, self.weight_decay = momentum, bool(nesterov), weight_decay
+        if momentum:
+            for p, buffers in zip(self.params, self.state):
+                buffers["momentum_buffer"] = np.zeros_like(p.data)
+
+    def step(self) -> None:
+        lr, momentum, weight_decay = self.lr, self.momentum, self.weight_decay
+        for p, buffers in zip(self.params, self.state):
+            if p.grad is None:
+                continue
+            grad = p.grad.data  # read only: the array may be shared with another tensor's grad
+            work = np.empty_like(p.data)
+            if weight_decay:
+                grad = np.add(grad, np.multiply(p.data, weight_decay, out=work), out=work)
+            if momentum:
+                buffer = buffers["momentum_buffer"]
+                buffer *= momentum
+                buffer += grad
+                grad = np.add(grad, buffer * momentum, out=work) if self.nesterov else buffer
+            np.multiply(grad, lr, out=work)
+            p.data -= work
