@@ -14,13 +14,22 @@ class Parameter(Tensor):
         super().__init__(data, requires_grad=requires_grad, dtype=dtype)
 
 
+# hook(module, args, kwargs, output) runs after every Module call, as PyTorch's global forward
+# hooks do; tinygrad_np.viz.record_modules uses one to box each module's ops in graph pictures.
+# Empty unless someone registers one, so an ordinary call only looks at an empty list.
+forward_hooks = []
+
+
 class Module:
     """Base class: assign Parameters and Modules as attributes; they are found automatically."""
 
     training = True
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        output = self.forward(*args, **kwargs)
+        for hook in forward_hooks:
+            hook(self, args, kwargs, output)
+        return output
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
