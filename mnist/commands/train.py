@@ -1,0 +1,96 @@
+"""`python -m mnist train`: train the MLP, evaluate it on the test set, write checkpoint, history, plots."""
+import argparse
+import sys
+from dataclasses import fields
+
+from mnist.checkpoint import load_checkpoint
+from mnist.commands import arguments
+from mnist.config import OPTIMIZERS, SCHEDULES, TrainConfig
+from mnist.errors import TrainingDiverged
+from mnist.model import ACTIVATIONS
+from mnist.plots import plot_learning_curves
+from mnist.report import evaluate_and_report
+from mnist.train import Trainer, TrainingInterrupted, prepare_data
+
+DEFAULTS = TrainConfig()
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "train", help="train and evaluate the MLP", description=__doc__,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--out", type=arguments.output_folder, default="runs/latest",
+                        help="folder for checkpoint.npz, history.json/csv, metrics.json and the PNG plots")
+    parser.add_argument("--resume", type=arguments.existing_file, metavar="CHECKPOINT",
+                        help="continue a saved run (its settings are used; --epochs may extend it)")
+    model = parser.add_argument_group("model")
+    model.add_argument("--layers", type=arguments.positive_int, nargs="+", dest="layer_sizes",
+                       default=DEFAULTS.layer_sizes, metavar="N", help="layer sizes, input first, classes last")
+    model.add_argument("--activation", choices=sorted(ACTIVATIONS), default=DEFAULTS.activation)
+    model.add_argument("--dropout", type=arguments.probability, default=DEFAULTS.dropout)
+    opt = parser.add_argument_group("optimization")
+    opt.add_argument("--epochs", type=arguments.positive_int, default=None,
+                     help=f"passes over the training set (default {DEFAULTS.epochs})")
+    opt.add_argument("--batch-size", type=arguments.positive_int, default=DEFAULTS.batch_size)
+    opt.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULTS.optimizer)
+    opt.add_argument("--lr", type=arguments.positive_float, default=DEFAULTS.lr, help="peak learning rate")
+    opt.add_argument("--momentum", type=arguments.non_negative_float, default=DEFAULTS.momentum, help="SGD only")
+    opt.add_argument("--nesterov", action="store_true", help="Nesterov momentum (SGD only)")
+    opt.add_argument("--weight-decay", type=arguments.non_negative_float, default=DEFAULTS.weight_decay)
+    opt.add_argument("--schedule", choices=SCHEDULES, default=DEFAULTS.schedule,
+                     help="learning-rate schedule over the steps of the run")
+    opt.add_argument("--warmup-epochs", type=arguments.non_negative_float, default=DEFAULTS.warmup_epochs,
+                     help="linear warm-up from 0 to --lr")
+    opt.add_argument("--step-size", type=arguments.positive_int, default=DEFAULTS.step_size,
+                     help="epochs between decays (step schedule)")
+    opt.add_argument("--gamma", type=arguments.positive_float, default=DEFAULTS.gamma,
+                     help="decay factor (step schedule)")
+    data = parser.add_argument_group("data")
+    data.add_argument("--data-dir", type=arguments.existing_folder, default=None,
+                      help="folder with the four MNIST-format IDX files, e.g. /usr/share/datasets/fashion-mnist "
+                           "(default: the vendored MNIST, checked against its SHA-256)")
+    data.add_argument("--validation-size", type=arguments.non_negative_int, default=DEFAULTS.validation_size,
+                      help="training images held out for validation")
+    data.add_argument("--standardize", action="store_true", help="subtract the training mean, divide by its std")
+    data.add_argument("--train-limit", type=arguments.positive_int, default=None,
+                      help="use only the first N training images (quick runs)")
+    data.add_argument("--test-limit", type=arguments.positive_int, default=None,
+                      help="evaluate on the first N test images only")
+    parser.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seeds init, split, batches and dropout")
+    parser.set_defaults(func=run)
+
+def config_from_args(args) -> TrainConfig:
+    values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
+    values["epochs"] = args.epochs or DEFAULTS.epochs
+    values["data_dir"] = str(args.data_dir) if args.data_dir else None
+    return TrainConfig(**values)
+
+def run(args) -> int:
+    if args.resume:
+        _, _, record = load_checkpoint(args.resume)
+        config = TrainConfig.from_dict(record["config"])
+        config.epochs = args.epochs or config.epochs
+    else:
+        config = config_from_args(args)
+    data = prepare_data(config)
+    if config.layer_sizes[0] != data.train_x.shape[1] or config.layer_sizes[-1] != len(data.class_names):
+        print(f"train: error: --layers must start with {data.train_x.shape[1]} (pixels) and end with "
+              f"{len(data.class_names)} (classes), got {list(config.layer_sizes)}", file=sys.stderr)
+        return 2
+    trainer = Trainer(config, data, args.out)
+    if args.resume:
+        trainer.restore(args.resume)
+    try:
+        history = trainer.run()
+    except TrainingInterrupted as stop:
+        plot_learning_curves(trainer.progress.history, args.out / "learning_curves.png")
+        print(f"\n{stop}", file=sys.stderr)
+        return stop.exit_code
+    except TrainingDiverged:
+        if trainer.progress.history:
+            plot_learning_curves(trainer.progress.history, args.out / "learning_curves.png")
+        raise
+    print(f"trained {config.epochs} epochs in {trainer.progress.train_seconds:.1f} s; "
+          f"checkpoint {trainer.checkpoint_path}")
+    evaluate_and_report(trainer.model, data.test_x, data.test_y, data.test_images, data.class_names,
+                        args.out, history)
+    return 0

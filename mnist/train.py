@@ -1,0 +1,210 @@
+"""Mini-batch training with a history, checkpoints every epoch, and stops that lose nothing.
+
+Each epoch's batch order comes from a generator seeded with (seed, epoch), and the checkpoint
+holds the position inside the epoch, the optimizer state and the dropout generator's state, so
+a run interrupted at any step and resumed ends with exactly the parameters of an unbroken run.
+"""
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mnist import data as mnist_data
+from mnist.checkpoint import load_checkpoint, save_checkpoint
+from mnist.config import TrainConfig
+from mnist.errors import CheckpointError, DataError, TrainingDiverged
+from mnist.evaluation import loss_and_accuracy
+from mnist.history import write_history
+from mnist.model import MLP
+from mnist.optimizers import build_optimizer, build_schedule
+from mnist.progress import ProgressBar
+from tinygrad_np import Tensor, nn
+from tinygrad_np.nn.functional import cross_entropy
+
+CHECKPOINT_NAME = "checkpoint.npz"
+
+
+class TrainingInterrupted(Exception):
+    """SIGINT or SIGTERM arrived; the state was saved. `exit_code` is 128 + the signal number."""
+
+    def __init__(self, signum: int, checkpoint: Path):
+        self.exit_code = 128 + signum
+        super().__init__(f"interrupted by {signal.Signals(signum).name}; saved {checkpoint}, "
+                         f"continue with --resume {checkpoint}")
+
+
+@dataclass
+class PreparedData:
+    train_x: np.ndarray
+    train_y: np.ndarray
+    val_x: np.ndarray
+    val_y: np.ndarray
+    test_x: np.ndarray
+    test_y: np.ndarray
+    test_images: np.ndarray
+    class_names: tuple
+    standardizer: object = None
+
+
+def prepare_data(config: TrainConfig) -> PreparedData:
+    """Load, scale (and optionally standardize with training statistics), split off validation."""
+    dataset = mnist_data.load_dataset(config.data_dir)
+    images, labels = dataset.train_images[:config.train_limit], dataset.train_labels[:config.train_limit]
+    test_images, test_labels = dataset.test_images[:config.test_limit], dataset.test_labels[:config.test_limit]
+    features, test_features = mnist_data.to_features(images), mnist_data.to_features(test_images)
+    if config.validation_size >= len(features):
+        raise DataError(f"--validation-size {config.validation_size} leaves no training images out of {len(features)}")
+    train_idx, val_idx = mnist_data.split_validation(len(features), config.validation_size, config.seed)
+    train_x, val_x = features[train_idx], features[val_idx]
+    standardizer = None
+    if config.standardize:
+        standardizer = mnist_data.Standardizer.fit(train_x)
+        train_x, val_x, test_features = (standardizer.transform(x) for x in (train_x, val_x, test_features))
+    return PreparedData(train_x, labels[train_idx].astype(np.intp), val_x, labels[val_idx].astype(np.intp),
+                        test_features, test_labels.astype(np.intp), test_images, dataset.class_names,
+                        standardizer)
+
+
+@dataclass
+class Progress:
+    """Where the run stands, saved in every checkpoint."""
+    epoch: int = 0            # epochs completed
+    batch: int = 0            # batches completed inside the current epoch
+    step: int = 0             # optimizer steps overall
+    loss_sum: float = 0.0     # running sums over the current epoch's batches
+    correct: int = 0
+    seen: int = 0
+    train_seconds: float = 0.0
+    history: list = field(default_factory=list)
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, data: PreparedData, out_dir: Path, log=print):
+        self.config, self.data, self.out_dir, self.log = config, data, Path(out_dir), log
+        self.model = MLP(config.layer_sizes, config.activation, config.dropout, seed=config.seed)
+        self.parameters = dict(self.model.named_parameters())
+        self.optimizer = build_optimizer(config, list(self.parameters.values()))
+        self.batches_per_epoch = -(-len(data.train_x) // config.batch_size)
+        self.schedule = build_schedule(config, self.batches_per_epoch)
+        self.progress = Progress()
+        self._signal = None
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.out_dir / CHECKPOINT_NAME
+
+    # ---- checkpoints ----------------------------------------------------------------------
+    def save(self) -> None:
+        record = {"model": self.model.config(), "config": self.config.to_dict(),
+                  "progress": vars(self.progress), "dropout_rng": self._dropout_rng_state(),
+                  "standardizer": vars(self.data.standardizer) if self.data.standardizer else None,
+                  "class_names": list(self.data.class_names)}
+        save_checkpoint(self.checkpoint_path, self.model.state_dict(), self.optimizer.state_dict(), record)
+
+    def restore(self, checkpoint_path) -> None:
+        parameters, optimizer_state, record = load_checkpoint(checkpoint_path)
+        try:
+            self.model.load_state_dict(parameters)
+            self.optimizer.load_state_dict(optimizer_state)
+        except (KeyError, ValueError) as error:
+            raise CheckpointError(f"{checkpoint_path}: does not fit this model: {error}") from None
+        self.progress = Progress(**record["progress"])
+        if record.get("dropout_rng"):
+            self._dropout_rng().bit_generator.state = record["dropout_rng"]
+
+    def _dropout_rng(self):
+        return next((m.rng for m in self.model.layers if isinstance(m, nn.Dropout)), None)
+
+    def _dropout_rng_state(self):
+        rng = self._dropout_rng()
+        return rng.bit_generator.state if rng is not None else None
+
+    # ---- the loop -------------------------------------------------------------------------
+    def run(self) -> list:
+        """Train to `config.epochs`; returns the history (one dict per epoch)."""
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            for epoch in range(self.progress.epoch, self.config.epochs):
+                self._train_epoch(epoch)
+                self._finish_epoch(epoch)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        return self.progress.history
+
+    def _on_signal(self, signum, frame):
+        self._signal = signum  # acted on after the current step, so the saved state is whole
+
+    def _train_epoch(self, epoch: int) -> None:
+        config, progress = self.config, self.progress
+        x, y = self.data.train_x, self.data.train_y
+        order = np.random.default_rng([config.seed, epoch]).permutation(len(x))
+        batches = self.batches_per_epoch
+        bar = ProgressBar(batches, f"epoch {epoch + 1}/{config.epochs}")
+        started = time.perf_counter()
+        for batch in range(progress.batch, batches):
+            index = order[batch * config.batch_size:(batch + 1) * config.batch_size]
+            self.optimizer.lr = self.schedule(progress.step)
+            loss, correct = self._step(x[index], y[index])
+            progress.batch, progress.step = batch + 1, progress.step + 1
+            progress.loss_sum += loss * len(index)
+            progress.correct += correct
+            progress.seen += len(index)
+            bar.update(progress.batch, progress.seen, progress.loss_sum / progress.seen,
+                       progress.correct / progress.seen)
+            if self._signal is not None:
+                progress.train_seconds += time.perf_counter() - started
+                self.save()
+                write_history(self.out_dir, progress.history)
+                raise TrainingInterrupted(self._signal, self.checkpoint_path)
+        progress.train_seconds += time.perf_counter() - started
+        bar.close(progress.batch, progress.seen, progress.loss_sum / max(progress.seen, 1),
+                  progress.correct / max(progress.seen, 1))
+
+    def _step(self, x: np.ndarray, y: np.ndarray):
+        logits = self.model(Tensor.from_numpy(x))
+        loss = cross_entropy(logits, y)
+        loss_value = loss.item()
+        if not np.isfinite(loss_value):
+            self._diverged(f"the loss is {loss_value}", self._nonfinite({n: p.data for n, p in self.parameters.items()}))
+        self.optimizer.zero_grad()
+        loss.backward()
+        bad_grads = self._nonfinite({name: p.grad.data for name, p in self.parameters.items()})
+        if bad_grads:
+            self._diverged("a gradient is not finite", bad_grads)
+        self.optimizer.step()
+        return loss_value, int((logits.data.argmax(axis=1) == y).sum())
+
+    @staticmethod
+    def _nonfinite(arrays: dict) -> list:
+        """Names of arrays holding NaN or Inf (one sum per array: any NaN/Inf makes it non-finite)."""
+        return [name for name, array in arrays.items() if not np.isfinite(array.sum())]
+
+    def _diverged(self, what: str, names: list) -> None:
+        write_history(self.out_dir, self.progress.history)
+        where = f" in {', '.join(names)}" if names else ""
+        kept = (f"; the last good checkpoint {self.checkpoint_path} is kept" if self.checkpoint_path.exists()
+                else "; no checkpoint was written yet")
+        raise TrainingDiverged(
+            f"training diverged at step {self.progress.step + 1} (epoch {self.progress.epoch + 1}): "
+            f"{what}{where}; try a lower learning rate than {self.optimizer.lr:g}{kept}")
+
+    def _finish_epoch(self, epoch: int) -> None:
+        progress = self.progress
+        val_loss, val_accuracy = loss_and_accuracy(self.model, self.data.val_x, self.data.val_y)
+        progress.history.append({
+            "epoch": epoch + 1, "lr": self.optimizer.lr,
+            "train_loss": progress.loss_sum / max(progress.seen, 1),
+            "train_accuracy": progress.correct / max(progress.seen, 1),
+            "val_loss": val_loss, "val_accuracy": val_accuracy,
+            "train_seconds": progress.train_seconds})
+        progress.epoch, progress.batch = epoch + 1, 0
+        progress.loss_sum, progress.correct, progress.seen = 0.0, 0, 0
+        self.save()
+        write_history(self.out_dir, progress.history)
+        row = progress.history[-1]
+        self.log(f"epoch {row['epoch']}: train loss {row['train_loss']:.4f} acc {row['train_accuracy']:.2%}"
+                 + (f" | val loss {val_loss:.4f} acc {val_accuracy:.2%}" if val_loss is not None else ""))
