@@ -39,9 +39,8 @@ def read_idx(path) -> np.ndarray:
     expected = math.prod(shape) * dtype.itemsize
     if len(data) != expected:
         problem = "truncated" if len(data) < expected else "trailing bytes"
-        dims = "x".join(map(str, shape))
-        raise DataError(f"{path}: {problem}: header says {dims} {dtype.name} = {expected} bytes "
-                        f"of data, file has {len(data)}")
+        raise DataError(f"{path}: {problem}: header says {format_shape(shape)} {dtype.name} = "
+                        f"{expected} bytes of data, file has {len(data)}")
     return np.frombuffer(data, dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -60,6 +59,11 @@ def write_idx(path, array):
         content = gzip.compress(content, mtime=0)
     with atomic_write(path) as file:
         file.write(content)
+
+
+def format_shape(shape):
+    """(60000, 28, 28) -> '60000x28x28', the way error messages write shapes."""
+    return "x".join(map(str, shape))
 
 
 def _read_content(path):
