@@ -24,7 +24,7 @@ class Transpose(Function):
     def backward(self, g, out, x):
         if self.axes is None:
             return g.transpose()
-        return g.transpose(tuple(np.argsort(self.axes)))
+        return g.transpose(tuple(np.argsort([axis % g.ndim for axis in self.axes])))
 
 
 class BroadcastTo(Function):
@@ -96,7 +96,7 @@ class Concatenate(Function):
             stop = start + x.shape[axis]
             grads.append(g[(slice(None),) * axis + (slice(start, stop),)])
             start = stop
-        return tuple(grads)
+        return tuple(grads) if len(grads) > 1 else grads[0]
 
 
 def concatenate(tensors, axis=0):

@@ -9,7 +9,7 @@ def _kept_shape(shape, axis):
     """The output shape with keepdims=True, so a gradient can broadcast back over the input."""
     if axis is None:
         return (1,) * len(shape)
-    axes = {a % len(shape) for a in ((axis,) if isinstance(axis, int) else axis)}
+    axes = {a % len(shape) for a in ((axis,) if isinstance(axis, (int, np.integer)) else axis)}
     return tuple(1 if i in axes else size for i, size in enumerate(shape))
 
 
