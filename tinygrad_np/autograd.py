@@ -37,12 +37,13 @@ def run_backward(root: Tensor, seed, create_graph: bool) -> None:
     with enable_grad() if create_graph else no_grad():
         pending = {id(root): Tensor._from_op(seed, None, ()) if create_graph else seed}
         owned = set()  # ids whose pending gradient is a buffer this walk allocated
+        stored = set()  # ids of the buffers (or views' bases) already handed to a .grad
         for node in reversed(topological_order(root)):
             grad = pending.pop(id(node), None)
             if grad is None:
                 continue
             if node._ctx is None or node._retains_grad:
-                _store(node, grad, create_graph)
+                _store(node, grad, create_graph, stored)
             if node._ctx is None:
                 continue
             parents = node._parents
@@ -71,17 +72,26 @@ def _accumulate(pending, owned, key, grad, create_graph):
     elif key in owned:
         np.add(previous, grad, out=previous)
     else:
-        pending[key] = np.add(previous, grad)
-        owned.add(key)
+        pending[key] = total = np.add(previous, grad)
+        if isinstance(total, np.ndarray):  # 0-d sums come back as NumPy scalars
+            owned.add(key)
 
 
-def _store(node: Tensor, grad, create_graph: bool) -> None:
-    """Add to `.grad`, never in place: a stored gradient may share memory with another tensor's."""
+def _store(node: Tensor, grad, create_graph: bool, stored: set) -> None:
+    """Add to `.grad`, never in place, and give each `.grad` its own memory.
+
+    One buffer can reach several tensors (`x + y` hands the same gradient to both), so a buffer
+    already stored is copied: an optimizer scaling one `.grad` in place must not scale another.
+    """
     if create_graph:
         node.grad = grad if node.grad is None else node.grad + grad
         return
     if node.grad is not None:
         grad = node.grad.data + grad
-    elif not (isinstance(grad, np.ndarray) and grad.flags.writeable):
-        grad = np.array(grad)  # broadcast views are read-only; give the user a real array
+    else:
+        owner = id(grad if getattr(grad, "base", None) is None else grad.base)
+        if owner in stored or not (isinstance(grad, np.ndarray) and grad.flags.writeable):
+            grad = np.array(grad)  # shared, a NumPy scalar, or a read-only broadcast view
+        else:
+            stored.add(owner)
     node.grad = Tensor._from_op(grad, None, ())

@@ -16,18 +16,17 @@ _INTEGER_KINDS = "iub"  # ints, unsigned ints and bools become float32
 
 
 def _float_array(data, dtype) -> np.ndarray:
+    array = np.array(data)  # a copy, also of ndarrays
+    if array.dtype.kind not in "f" + _INTEGER_KINDS:
+        raise TypeError(f"Tensor needs real numbers, got data of dtype {array.dtype}")
     if dtype is not None:
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"Tensor dtype must be a floating dtype, got {dtype}")
-        return np.array(data, dtype=dtype)
-    array = np.array(data)
-    if array.dtype.kind == "f":
-        from_python = not isinstance(data, (np.ndarray, np.generic))
-        return array.astype(np.float32) if from_python else array
-    if array.dtype.kind in _INTEGER_KINDS:
-        return array.astype(np.float32)
-    raise TypeError(f"Tensor needs real numbers, got data of dtype {array.dtype}")
+        return array.astype(dtype, copy=False)
+    if array.dtype.kind == "f" and isinstance(data, (np.ndarray, np.generic)):
+        return array
+    return array.astype(np.float32)
 
 
 class Tensor:
@@ -130,7 +129,8 @@ class Tensor:
                     f"this one has shape {self.shape}; pass grad= of that shape")
             seed = np.ones_like(self.data)
         else:
-            seed = grad.data if isinstance(grad, Tensor) else np.asarray(grad, dtype=self.dtype)
+            # a copy: the seed may end up as a leaf's .grad
+            seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
             if seed.shape != self.shape:
                 raise ShapeError(f"backward: grad of shape {seed.shape} for a tensor of shape {self.shape}")
         run_backward(self, seed, create_graph)
