@@ -15,6 +15,10 @@ class _GradMode(contextlib.ContextDecorator):
     def __init__(self, enabled: bool):
         self.enabled = enabled
 
+    def _recreate_cm(self):
+        # A decorator enters once per call; a fresh instance keeps recursive and threaded calls apart.
+        return _GradMode(self.enabled)
+
     def __enter__(self):
         self._previous = is_grad_enabled()
         _state.enabled = self.enabled

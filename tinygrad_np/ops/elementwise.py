@@ -136,26 +136,28 @@ class Where(Function):
     def backward(self, g, out, x, y): return g * self.condition, g * ~self.condition
 
 
-def _as_tensor(x):
+def _lift_pair(x, y):
+    """Both operands as Tensors, lifted by whichever is a Tensor so Python numbers take its dtype."""
     from tinygrad_np.tensor import Tensor
 
-    return x if isinstance(x, Tensor) else Tensor(x)
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        x = Tensor(x)
+    anchor = x if isinstance(x, Tensor) else y
+    return anchor._lift(x), anchor._lift(y)
 
 
 def where(condition, x, y):
     """Pick from x where `condition` holds, else from y (numbers, arrays or Tensors)."""
-    from tinygrad_np.tensor import Tensor
-
     condition = np.asarray(values(condition), dtype=bool)
-    anchor = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else _as_tensor(x)
-    return Where.apply(anchor._lift(x), anchor._lift(y), condition=condition)
+    return Where.apply(*_lift_pair(x, y), condition=condition)
 
 
 def maximum(x, y):
     """Elementwise max; ties split the gradient (see Maximum)."""
-    return _as_tensor(x).maximum(y)
+    return Maximum.apply(*_lift_pair(x, y))
 
 
 def minimum(x, y):
     """Elementwise min, as -maximum(-x, -y)."""
-    return -maximum(-_as_tensor(x), -_as_tensor(y))
+    x, y = _lift_pair(x, y)
+    return -Maximum.apply(-x, -y)
