@@ -15,23 +15,30 @@ def initializer_for(activation: str) -> str:
 class MLP(nn.Module):
     """Linear layers with `activation` between them; returns logits (the softmax is fused into
     the cross-entropy loss). Parameters are named `layers.{2k}.weight` / `.bias` (k-th Linear),
-    with `layers.{2k+1}` the activation and, when dropout > 0, Dropout after each activation."""
+    with `layers.{2k+1}` the activation and, when dropout > 0, Dropout after each activation.
+    `activation` is one name for every hidden layer or a list with one name per hidden layer."""
 
-    def __init__(self, layer_sizes=DEFAULT_LAYER_SIZES, activation: str = "relu", dropout: float = 0.0,
+    def __init__(self, layer_sizes=DEFAULT_LAYER_SIZES, activation="relu", dropout: float = 0.0,
                  seed: int = 0, dtype=np.float32):
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
         if len(layer_sizes) < 2 or any(size < 1 for size in layer_sizes):
             raise ValueError(f"layer sizes must be at least two positive numbers, got {list(layer_sizes)}")
-        self.layer_sizes, self.activation, self.dropout = tuple(layer_sizes), activation, dropout
+        hidden = len(layer_sizes) - 2
+        activations = [activation] * hidden if isinstance(activation, str) else list(activation)
+        if len(activations) != hidden:
+            raise ValueError(f"{len(activations)} activations for {hidden} hidden layers")
+        for name in activations:
+            if name not in ACTIVATIONS:
+                raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}")
+        self.layer_sizes, self.dropout = tuple(layer_sizes), dropout
+        self.activation = activation if isinstance(activation, str) else activations
         rng = np.random.default_rng(seed)
         modules = []
         last = len(layer_sizes) - 2
         for index, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
-            init = "xavier_normal" if index == last else initializer_for(activation)
+            init = "xavier_normal" if index == last else initializer_for(activations[index])
             modules.append(nn.Linear(fan_in, fan_out, init=init, rng=rng, dtype=dtype))
             if index < last:
-                modules.append(ACTIVATIONS[activation]())
+                modules.append(ACTIVATIONS[activations[index]]())
                 if dropout > 0:
                     modules.append(nn.Dropout(dropout, rng=rng))
         self.layers = nn.Sequential(*modules)
