@@ -1,0 +1,31 @@
+"""Rebuild a trained model, and its input preprocessing, from a checkpoint alone."""
+import numpy as np
+
+from mnist.checkpoint import load_checkpoint
+from mnist.data import Standardizer, to_features
+from mnist.errors import CheckpointError
+from mnist.model import MLP
+
+
+class SavedModel:
+    def __init__(self, path):
+        parameters, _, record = load_checkpoint(path)
+        try:
+            self.model = MLP(**record["model"])
+            self.model.load_state_dict(parameters)
+        except (KeyError, ValueError, TypeError) as error:
+            raise CheckpointError(f"{path}: does not describe a model this program can build: {error}") from None
+        self.model.eval()
+        self.record = record
+        self.class_names = tuple(record["class_names"])
+        standardizer = record.get("standardizer")
+        self.standardizer = Standardizer(**standardizer) if standardizer else None
+
+    @property
+    def data_dir(self):
+        return self.record["config"].get("data_dir")
+
+    def features(self, images: np.ndarray) -> np.ndarray:
+        """uint8 (N, 28, 28) images as the model's inputs, preprocessed as in training."""
+        features = to_features(images)
+        return self.standardizer.transform(features) if self.standardizer else features
