@@ -48,5 +48,7 @@ def _fsync_folder(folder):
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
+    except OSError:  # some filesystems cannot sync a folder; the new file is in place regardless
+        pass
     finally:
         os.close(fd)

@@ -46,6 +46,15 @@ def read_idx(path) -> np.ndarray:
 
 def write_idx(path, array):
     """Write `array` as an IDX file, gzipped when the name ends in `.gz` (mtime 0, reproducible)."""
+    content = encode_idx(array)
+    if Path(path).suffix == ".gz":
+        content = gzip.compress(content, mtime=0)
+    with atomic_write(path) as file:
+        file.write(content)
+
+
+def encode_idx(array) -> bytes:
+    """The raw IDX bytes of `array`: header, then the values big-endian."""
     array = np.asarray(array)
     code = _CODES.get(array.dtype.newbyteorder(">"))
     if code is None:
@@ -54,11 +63,7 @@ def write_idx(path, array):
     if array.ndim == 0:
         raise ValueError("IDX needs at least one dimension")
     header = bytes([0, 0, code, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
-    content = header + array.astype(DTYPES[code]).tobytes()
-    if Path(path).suffix == ".gz":
-        content = gzip.compress(content, mtime=0)
-    with atomic_write(path) as file:
-        file.write(content)
+    return header + array.astype(DTYPES[code]).tobytes()
 
 
 def format_shape(shape):
