@@ -147,7 +147,7 @@ def plot_confusion_matrix(matrix, class_names, path):
     for (row, column), count in np.ndenumerate(matrix):
         # Zeros fade into the background so the mistakes stand out.
         color = "white" if rates[row, column] > 0.5 else "black" if count else "0.7"
-        axes.text(column, row, f"{count:d}", ha="center", va="center", fontsize=font_size, color=color)
+        axes.text(column, row, str(int(count)), ha="center", va="center", fontsize=font_size, color=color)
     ticks = np.arange(classes)
     if longest_name > 2:
         axes.set_xticks(ticks, labels=class_names, rotation=45, ha="right", rotation_mode="anchor")
@@ -155,7 +155,7 @@ def plot_confusion_matrix(matrix, class_names, path):
         axes.set_xticks(ticks, labels=class_names)
     axes.set_yticks(ticks, labels=class_names)
     correct, total = np.trace(matrix), matrix.sum()
-    accuracy_text = f": accuracy {correct / total:.2%} of {total:d}" if total else ""
+    accuracy_text = f": accuracy {correct / total:.2%} of {int(total)}" if total else ""
     axes.set(xlabel="Predicted class", ylabel="True class", title=f"Confusion matrix{accuracy_text}")
     save_figure(fig, path)
     return fig
