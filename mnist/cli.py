@@ -6,7 +6,7 @@ import sys
 from mnist.errors import MnistError
 
 # Each module defines `add_parser(subparsers)` (which sets `func` on its parser) and the function it runs.
-COMMAND_MODULES = ["train", "evaluate", "predict", "compare"]
+COMMAND_MODULES = ["train", "evaluate", "predict", "compare", "graph"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,90 @@
+"""`python -m mnist graph`: draw one training step of the MLP, from the input batch to the loss.
+
+The batch is the first --batch-size MNIST test images when the layers run from 784 pixels to 10
+classes; other sizes get seeded random inputs in [0, 1) and random labels below the last size.
+Formats: .svg, .png and .pdf need Graphviz's `dot`; .dot (DOT text) needs nothing.
+"""
+import argparse
+
+import numpy as np
+
+from mnist.atomic import atomic_write
+from mnist.commands import arguments
+from mnist.errors import MnistError
+from mnist.data import IMAGE_SHAPE, NUM_CLASSES, load_dataset, to_features
+from mnist.model import ACTIVATIONS, DEFAULT_LAYER_SIZES, MLP
+from tinygrad_np import Tensor, viz
+from tinygrad_np.nn.functional import cross_entropy
+
+PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("graph", help="draw the computation graph of one training step",
+                                   description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=_picture_path, required=True,
+                        help="picture to write: .svg, .png, .pdf or .dot")
+    parser.add_argument("--layers", type=arguments.positive_int, nargs="+", action=_LayerSizes,
+                        dest="layer_sizes", default=list(DEFAULT_LAYER_SIZES), metavar="N",
+                        help=f"layer sizes, input first, classes last (default: {' '.join(map(str, DEFAULT_LAYER_SIZES))})")
+    parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu",
+                        help="hidden-layer activation (default: relu)")
+    parser.add_argument("--dropout", type=arguments.probability, default=0.0,
+                        help="dropout after each activation, drawn as a mask (default: 0)")
+    parser.add_argument("--batch-size", type=arguments.positive_int, default=4,
+                        help="images in the drawn batch (default: 4)")
+    parser.add_argument("--grads", action="store_true",
+                        help="run backward() and show every tensor's gradient shape and norm")
+    parser.add_argument("--collapse", action="store_true", help="draw each layer as a single node")
+    parser.add_argument("--direction", choices=viz.DIRECTIONS, default="TB",
+                        help="TB: top to bottom, LR: left to right (default: TB)")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the weights and any random batch (default: 0)")
+    parser.set_defaults(func=run)
+
+
+def _picture_path(text: str) -> str:
+    try:
+        viz.format_of(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
+class _LayerSizes(argparse.Action):
+    """An MLP needs an input size and a class count at least."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if len(values) < 2:
+            raise argparse.ArgumentError(self, f"needs at least two sizes (input, classes), got {values}")
+        setattr(namespace, self.dest, values)
+
+
+def run(args) -> int:
+    model = MLP(args.layer_sizes, activation=args.activation, dropout=args.dropout, seed=args.seed)
+    x, labels = _batch(args.layer_sizes, args.batch_size, args.seed)
+    with viz.record_modules():
+        loss = cross_entropy(model(x), labels)
+    if args.grads:
+        viz.retain_grads(loss)
+        loss.backward()
+    picture = viz.draw_graph(loss, model, names={"x (input batch)": x, "loss": loss}, grads=args.grads,
+                             collapse=args.collapse, direction=args.direction)
+    try:
+        content = viz.render_bytes(picture, viz.format_of(args.out))
+    except viz.DotNotFoundError as error:
+        raise MnistError(str(error)) from None
+    with atomic_write(args.out) as file:
+        file.write(content)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _batch(layer_sizes, batch_size, seed):
+    """(inputs, labels): real test images when the sizes fit MNIST, else seeded random ones."""
+    if layer_sizes[0] == PIXELS and layer_sizes[-1] == NUM_CLASSES:
+        dataset = load_dataset()
+        return Tensor(to_features(dataset.test_images[:batch_size])), dataset.test_labels[:batch_size].astype(np.intp)
+    rng = np.random.default_rng(seed)
+    return (Tensor(rng.random((batch_size, layer_sizes[0]), dtype=np.float32)),
+            rng.integers(0, layer_sizes[-1], size=batch_size))
