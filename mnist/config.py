@@ -15,10 +15,10 @@ class TrainConfig:
     epochs: int = 10
     batch_size: int = 128
     optimizer: str = "sgd"
-    lr: float = 0.05
+    lr: float = 0.1
     momentum: float = 0.9
     nesterov: bool = False
-    weight_decay: float = 0.0
+    weight_decay: float = 5e-4
     schedule: str = "cosine"
     warmup_epochs: float = 0.0
     step_size: int = 5

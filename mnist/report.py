@@ -20,7 +20,9 @@ def evaluate_and_report(model, test_x, test_y, test_images, class_names, out_dir
     metrics = {
         "test_accuracy": accuracy(test_y, predicted),
         "test_samples": int(len(test_y)),
-        "per_class_accuracy": dict(zip(class_names, per_class_accuracy(matrix).tolist())),
+        # A class absent from the test set has no accuracy: null in JSON, not a bare NaN.
+        "per_class_accuracy": {name: None if np.isnan(value) else value
+                               for name, value in zip(class_names, per_class_accuracy(matrix).tolist())},
         "confusion_matrix": matrix.tolist(),
     }
     with atomic_write(out_dir / "metrics.json", "w") as file:
@@ -38,7 +40,7 @@ def format_table(metrics: dict, class_names) -> str:
     lines = [f"| {'class'.ljust(width)} | samples | accuracy |", f"|{'-' * (width + 2)}|--------:|---------:|"]
     for name, count in zip(class_names, counts):
         value = metrics["per_class_accuracy"][name]
-        shown = "n/a" if value is None or np.isnan(value) else f"{value:.2%}"
+        shown = "n/a" if value is None else f"{value:.2%}"
         lines.append(f"| {name.ljust(width)} | {count:7d} | {shown:>8} |")
     lines.append(f"\ntest accuracy: {metrics['test_accuracy']:.2%} on {metrics['test_samples']} images")
     return "\n".join(lines)
