@@ -9,15 +9,14 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from tinygrad_np import Tensor, nn
 from tinygrad_np.function import Function
 from tinygrad_np.nn import functional as F
 from tinygrad_np.optim import SGD, Adam, AdamW, Optimizer
 
-shapes = hnp.array_shapes(min_dims=0, max_dims=3, max_side=4)
-finite = st.floats(-10, 10, allow_nan=False, width=64)
+from strategies import arrays, shapes
+
 learning_rates = st.floats(1e-4, 1.0)
 sgd_settings = st.fixed_dictionaries({
     "lr": learning_rates, "momentum": st.sampled_from([0.0, 0.5, 0.9]),
@@ -33,9 +32,8 @@ adam_settings = st.fixed_dictionaries({
 @st.composite
 def trajectories(draw, steps=3):
     """A float64 starting value and `steps` gradients of the same shape."""
-    shape = draw(shapes)
-    start = draw(hnp.arrays(np.float64, shape, elements=finite))
-    grads = [draw(hnp.arrays(np.float64, shape, elements=finite)) for _ in range(steps)]
+    shape = draw(shapes())
+    start, *grads = [draw(arrays(shape, low=-10.0, high=10.0)) for _ in range(steps + 1)]
     return start, grads
 
 
