@@ -345,6 +345,24 @@ def test_collapse_draws_each_layer_as_one_node():
     assert picture.frames == {}
 
 
+def test_collapse_merges_repeated_edges_between_modules_but_not_a_reused_input():
+    class Split(nn.Module):
+        def forward(self, x): return x * 2, x * 3
+
+    class Join(nn.Module):
+        def forward(self, pair): return pair[0] * pair[1]
+
+    x = leaf(2)
+    with viz.record_modules():
+        out = Join()(Split()(x)).sum()
+    picture = Picture(viz.draw_graph(out, names={"x": x}, collapse=True))
+
+    assert picture.edges == [("t0", "m0"), ("m0", "m1"), ("m1", "op6"), ("op6", "t6")]
+    assert picture.text("m0") == "Split | mul, mul | out (2,) float32 | out (2,) float32"
+    square = (x * x).sum()
+    assert Counter(Picture(viz.draw_graph(square, collapse=True)).edges)[("t0", "op1")] == 2
+
+
 def test_recording_is_off_outside_the_block_even_after_an_error():
     assert module_lib.forward_hooks == []
     with viz.record_modules():

@@ -17,8 +17,8 @@ are grey ellipses, arrows run the way the data flows (backward walks them the ot
 Each node's kind is also its `class` attribute, so SVG output can be styled or searched by kind.
 """
 import contextlib
-import itertools
 import html
+import itertools
 import weakref
 from pathlib import Path
 
@@ -235,31 +235,37 @@ def _nodes_and_edges(order, root_ids, tree):
     return nodes, edges
 
 
-def _collapse(nodes, edges):
-    """Merge each module's nodes into one node `mK` of kind "module" (the output stays apart).
+class _ModuleNode:
+    """A module drawn as one node: what it computed inside, and the tensors it hands on."""
 
-    Its item is (module, [(kind, tensor or Function) inside], [tensors it hands to the outside]).
-    """
-    module_ids, merged, collapsed = {}, {}, {}
+    def __init__(self, module):
+        self.module, self.inside, self.handed_out = module, [], []
+
+
+def _collapse(nodes, edges):
+    """Merge each module's nodes into one node `mK` of kind "module" (the output stays apart)."""
+    merged, collapsed, by_module = {}, {}, {}
     for node_id, (kind, item, owner) in nodes.items():
         if owner is None or kind == "output":
             collapsed[node_id] = (kind, item, None)
             continue
-        if id(owner) not in module_ids:
-            module_ids[id(owner)] = f"m{len(module_ids)}"
-            collapsed[module_ids[id(owner)]] = ("module", (owner, [], []), None)
-        merged[node_id] = module_ids[id(owner)]
-        collapsed[merged[node_id]][1][1].append((kind, item))
+        if id(owner) not in by_module:
+            by_module[id(owner)] = f"m{len(by_module)}"
+            collapsed[by_module[id(owner)]] = ("module", _ModuleNode(owner), None)
+        merged[node_id] = by_module[id(owner)]
+        collapsed[merged[node_id]][1].inside.append((kind, item))
     kept, seen = [], set()
     for tail, head in edges:
         edge = (merged.get(tail, tail), merged.get(head, head))
-        if edge[0] == edge[1] or (edge in seen and edge != (tail, head)):
-            continue  # inside one module, or a repeat of an edge that merging made
-        seen.add(edge)
-        kept.append(edge)
-        handed_out = collapsed[edge[0]][1][2] if tail in merged else None
-        if handed_out is not None and nodes[tail][0] != "op" and nodes[tail][1] not in handed_out:
-            handed_out.append(nodes[tail][1])
+        if edge[0] == edge[1]:
+            continue  # inside one module
+        if tail in merged and nodes[tail][0] != "op":
+            handed_out = collapsed[edge[0]][1].handed_out
+            if all(tensor is not nodes[tail][1] for tensor in handed_out):
+                handed_out.append(nodes[tail][1])
+        if edge not in seen or edge == (tail, head):  # merging makes repeats; a * a keeps its two
+            seen.add(edge)
+            kept.append(edge)
     return collapsed, kept
 
 
@@ -303,7 +309,7 @@ class _Labeller:
         if kind == "op":
             lines, alarm = [html.escape(item.describe())], False
         elif kind == "module":
-            lines, alarm = self._module_lines(*item)
+            lines, alarm = self._module_lines(item)
         else:
             name = self.names.get(id(item))
             lines, alarm = self._tensor_lines(item, heading=f"<B>{html.escape(name)}</B>" if name else None)
@@ -331,15 +337,15 @@ class _Labeller:
                 lines.append(f'<FONT COLOR="{colour}">grad {_array_text(grad)}</FONT>')
         return lines, alarm
 
-    def _module_lines(self, module, inside, handed_out):
-        lines = [f"<B>{html.escape(self.tree.title(module))}</B>"]
-        ops = [item.describe() for kind, item in inside if kind == "op"]
+    def _module_lines(self, node):
+        lines = [f"<B>{html.escape(self.tree.title(node.module))}</B>"]
+        ops = [item.describe() for kind, item in node.inside if kind == "op"]
         if ops:
             lines.append(f'<FONT COLOR="gray30">{html.escape(", ".join(ops))}</FONT>')
         alarm = False
         entries = [(item, self.names.get(id(item), "leaf").rpartition(".")[2] + " ")
-                   for kind, item in inside if kind == "leaf"]
-        for tensor, prefix in entries + [(tensor, "out ") for tensor in handed_out]:
+                   for kind, item in node.inside if kind == "leaf"]
+        for tensor, prefix in entries + [(tensor, "out ") for tensor in node.handed_out]:
             tensor_lines, tensor_alarm = self._tensor_lines(tensor, prefix=prefix)
             lines += tensor_lines
             alarm = alarm or tensor_alarm
