@@ -1,0 +1,225 @@
+"""Every differentiable op once: how to draw its inputs, how to call it, and NumPy's own answer.
+
+The gradient tests (first and second order) run over this table, so a new op needs one row.
+`inputs` draws `(arrays, params)`: the float64 arrays are the differentiable inputs, `params` the
+fixed arguments (axis, index, targets...). `apply(*tensors, **params)` calls the library and
+`reference(*arrays, **params)` is the same computation written in plain NumPy.
+"""
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from hypothesis import strategies as st
+
+import tinygrad_np as tg
+import tinygrad_np.nn.functional as F
+from strategies import (
+    arrays, axes, axes_and_keepdims, basic_indices, boolean_masks, broadcast_targets, broadcastable_shapes,
+    cross_entropy_inputs, grid_arrays, integer_array_indices, matmul_shapes, reshape_targets, shapes,
+    transpose_axes,
+)
+
+POSITIVE = dict(low=0.5, high=3.0)
+NONZERO = dict(avoid=(0.0,), margin=0.5)  # divisors
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    inputs: st.SearchStrategy
+    apply: Callable
+    reference: Callable
+
+    def __str__(self):
+        return self.name
+
+
+# ---- input builders ---------------------------------------------------------------------------
+def unary(**value_range):
+    return st.tuples(st.tuples(arrays(**value_range)), st.just({}))
+
+
+@st.composite
+def binary(draw, x=arrays, y=arrays):
+    """Two arrays of broadcast-compatible shapes; `x` and `y` map a shape to a value strategy."""
+    x_shape, y_shape = draw(broadcastable_shapes(2)).input_shapes
+    return (draw(x(x_shape)), draw(y(y_shape))), {}
+
+
+def with_params(values, params_for_shape, shape_strategy=None):
+    """One array from `values(shape)` and the params drawn for its shape."""
+    @st.composite
+    def build(draw):
+        shape = draw(shapes() if shape_strategy is None else shape_strategy)
+        return (draw(values(shape)),), draw(params_for_shape(shape))
+    return build()
+
+
+def reduction(values=arrays):
+    return with_params(values, lambda shape: axes_and_keepdims(len(shape)).map(
+        lambda pair: {"axis": pair[0], "keepdims": pair[1]}))
+
+
+def along_one_axis(values=arrays):
+    """For softmax and log-softmax: an array of at least one axis and one int axis."""
+    return with_params(values, lambda shape: axes(len(shape), allow_none=False, allow_tuple=False).map(
+        lambda axis: {"axis": axis}), shapes(min_dims=1))
+
+
+def indexed(index_strategy, min_dims=0):
+    return with_params(arrays, lambda shape: index_strategy(shape).map(lambda index: {"index": index}),
+                       shapes(min_dims=min_dims))
+
+
+def distinct(shape):
+    return grid_arrays(shape, unique=True)
+
+
+def interleaved(shape):
+    """Half a grid step off `distinct`'s and `grid_arrays`' values: never a tie with them."""
+    return grid_arrays(shape, offset=0.25)
+
+
+@st.composite
+def matmul_inputs(draw):
+    x_shape, y_shape = draw(matmul_shapes())
+    return (draw(arrays(x_shape)), draw(arrays(y_shape))), {}
+
+
+@st.composite
+def where_inputs(draw):
+    condition_shape, x_shape, y_shape = draw(broadcastable_shapes(3)).input_shapes
+    condition = draw(arrays(condition_shape)) > 0
+    return (draw(arrays(x_shape)), draw(arrays(y_shape))), {"condition": condition}
+
+
+@st.composite
+def concatenate_inputs(draw):
+    base = draw(shapes(min_dims=1))
+    axis = draw(st.integers(-len(base), len(base) - 1))
+    lengths = draw(st.lists(st.integers(1, 3), min_size=1, max_size=3))
+    parts = []
+    for length in lengths:
+        shape = list(base)
+        shape[axis] = length
+        parts.append(draw(arrays(tuple(shape))))
+    return tuple(parts), {"axis": axis}
+
+
+@st.composite
+def stack_inputs(draw):
+    shape = draw(shapes(max_dims=2))
+    count = draw(st.integers(1, 3))
+    axis = draw(st.integers(-len(shape) - 1, len(shape)))
+    return tuple(draw(arrays(shape)) for _ in range(count)), {"axis": axis}
+
+
+@st.composite
+def flatten_inputs(draw):
+    shape = draw(shapes())
+    params = {}
+    if shape:
+        start = draw(st.integers(0, len(shape) - 1))
+        end = draw(st.integers(start, len(shape) - 1))
+        params = {"start_dim": start - len(shape) * draw(st.booleans()),
+                  "end_dim": end - len(shape) * draw(st.booleans())}
+    return (draw(arrays(shape)),), params
+
+
+@st.composite
+def swapaxes_inputs(draw):
+    shape = draw(shapes(min_dims=1))
+    axis = st.integers(-len(shape), len(shape) - 1)
+    return (draw(arrays(shape)),), {"axis1": draw(axis), "axis2": draw(axis)}
+
+
+CLIP_BOUNDS = [(-1.0, 1.0), (None, 0.5), (-0.5, None)]
+
+
+# ---- NumPy references -------------------------------------------------------------------------
+def np_softmax(x, axis):
+    shifted = np.exp(x - x.max(axis=axis, keepdims=True))
+    return shifted / shifted.sum(axis=axis, keepdims=True)
+
+
+def np_cross_entropy(logits, targets):
+    rows = np.eye(logits.shape[1])[targets] if targets.ndim == 1 else targets
+    return -np.sum(rows * np.log(np_softmax(logits, -1))) / logits.shape[0]
+
+
+def np_flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return x.reshape(1)
+    start, end = start_dim % x.ndim, end_dim % x.ndim
+    return x.reshape(x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:])
+
+
+OPS = [
+    # elementwise, two inputs, broadcast
+    Op("add", binary(), lambda x, y: x + y, np.add),
+    Op("sub", binary(), lambda x, y: x - y, np.subtract),
+    Op("mul", binary(), lambda x, y: x * y, np.multiply),
+    Op("div", binary(y=lambda s: arrays(s, **NONZERO)), lambda x, y: x / y, np.divide),
+    Op("pow", binary(x=lambda s: arrays(s, **POSITIVE), y=lambda s: arrays(s, low=-2.0, high=2.0)),
+       lambda x, y: x ** y, np.power),
+    Op("maximum", binary(x=grid_arrays, y=interleaved), tg.maximum, np.maximum),
+    Op("Tensor.maximum", binary(x=grid_arrays, y=interleaved), lambda x, y: x.maximum(y), np.maximum),
+    Op("minimum", binary(x=grid_arrays, y=interleaved), tg.minimum, np.minimum),
+    Op("Tensor.minimum", binary(x=grid_arrays, y=interleaved), lambda x, y: x.minimum(y), np.minimum),
+    Op("where", where_inputs(), lambda x, y, condition: tg.where(condition, x, y),
+       lambda x, y, condition: np.where(condition, x, y)),
+    Op("matmul", matmul_inputs(), lambda x, y: x @ y, np.matmul),
+    Op("Tensor.matmul", matmul_inputs(), lambda x, y: x.matmul(y), np.matmul),
+    # elementwise, one input
+    Op("neg", unary(), lambda x: -x, np.negative),
+    Op("exp", unary(), lambda x: x.exp(), np.exp),
+    Op("log", unary(**POSITIVE), lambda x: x.log(), np.log),
+    Op("sqrt", unary(**POSITIVE), lambda x: x.sqrt(), np.sqrt),
+    Op("pow number", with_params(lambda s: arrays(s, **POSITIVE), lambda s: st.fixed_dictionaries(
+        {"exponent": st.sampled_from([-1.5, -1, 0.5, 2.0, 3])})),
+        lambda x, exponent: x ** exponent, lambda x, exponent: x ** exponent),
+    Op("square of any sign", unary(), lambda x: x ** 2, np.square),
+    Op("number ** x", with_params(arrays, lambda s: st.fixed_dictionaries(
+        {"base": st.sampled_from([0.5, 2.0, 3])})),
+        lambda x, base: base ** x, lambda x, base: base ** x),
+    Op("relu", unary(avoid=(0.0,)), lambda x: x.relu(), lambda x: np.maximum(x, 0)),
+    Op("sigmoid", unary(low=-6.0, high=6.0), lambda x: x.sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
+    Op("tanh", unary(), lambda x: x.tanh(), np.tanh),
+    Op("abs", unary(avoid=(0.0,)), lambda x: x.abs(), np.abs),
+    Op("clip", with_params(lambda s: arrays(s, avoid=(-1.0, -0.5, 0.5, 1.0)), lambda s: st.sampled_from(
+        CLIP_BOUNDS).map(lambda bounds: {"low": bounds[0], "high": bounds[1]})),
+        lambda x, low, high: x.clip(low, high), lambda x, low, high: np.clip(x, low, high)),
+    # reductions
+    Op("sum", reduction(), lambda x, axis, keepdims: x.sum(axis=axis, keepdims=keepdims), np.sum),
+    Op("mean", reduction(), lambda x, axis, keepdims: x.mean(axis=axis, keepdims=keepdims), np.mean),
+    Op("max", reduction(distinct), lambda x, axis, keepdims: x.max(axis=axis, keepdims=keepdims), np.max),
+    Op("min", reduction(distinct), lambda x, axis, keepdims: x.min(axis=axis, keepdims=keepdims), np.min),
+    Op("softmax", along_one_axis(), lambda x, axis: x.softmax(axis), np_softmax),
+    Op("log_softmax", along_one_axis(), lambda x, axis: x.log_softmax(axis),
+       lambda x, axis: np.log(np_softmax(x, axis))),
+    Op("cross_entropy", cross_entropy_inputs().map(lambda pair: ((pair[0],), {"targets": pair[1]})),
+       F.cross_entropy, np_cross_entropy),
+    # movement
+    Op("reshape", with_params(arrays, lambda s: reshape_targets(s).map(lambda shape: {"shape": shape})),
+       lambda x, shape: x.reshape(shape), np.reshape),
+    Op("reshape(*sizes)", with_params(arrays, lambda s: reshape_targets(s).map(lambda shape: {"shape": shape})),
+       lambda x, shape: x.reshape(*shape), np.reshape),
+    Op("transpose", with_params(arrays, lambda s: transpose_axes(len(s)).map(lambda axes: {"axes": axes})),
+       lambda x, axes: x.transpose(*axes), np.transpose),
+    Op(".T", unary(), lambda x: x.T, np.transpose),
+    Op("swapaxes", swapaxes_inputs(), lambda x, axis1, axis2: x.swapaxes(axis1, axis2), np.swapaxes),
+    Op("flatten", flatten_inputs(), lambda x, **dims: x.flatten(**dims), np_flatten),
+    Op("broadcast_to", broadcast_targets().flatmap(lambda pair: st.tuples(
+        st.tuples(arrays(pair[0])), st.just({"shape": pair[1]}))),
+        lambda x, shape: x.broadcast_to(shape), np.broadcast_to),
+    Op("getitem basic", indexed(basic_indices), lambda x, index: x[index], lambda x, index: x[index]),
+    Op("getitem integer arrays", indexed(integer_array_indices, min_dims=1),
+       lambda x, index: x[index], lambda x, index: x[index]),
+    Op("getitem boolean mask", indexed(boolean_masks, min_dims=1),
+       lambda x, index: x[index], lambda x, index: x[index]),
+    Op("concatenate", concatenate_inputs(), lambda *xs, axis: tg.concatenate(xs, axis=axis),
+       lambda *xs, axis: np.concatenate(xs, axis=axis)),
+    Op("stack", stack_inputs(), lambda *xs, axis: tg.stack(xs, axis=axis),
+       lambda *xs, axis: np.stack(xs, axis=axis)),
+]

@@ -1,0 +1,197 @@
+"""Hypothesis strategies for the whole test suite: one place, reused by every test file.
+
+    from strategies import arrays, shapes, broadcastable_shapes, axes_and_keepdims
+
+(pytest puts tests/ on sys.path, as tests/ has a conftest.py and no __init__.py.)
+
+Arrays are float64 and small: at most MAX_SIDE ** MAX_DIMS = 27 elements, so an element-by-element
+finite-difference check stays cheap. Shapes include 0-d arrays and size-1 axes, the cases that
+broadcasting and reductions get wrong. Values stay inside an op's domain (`low=0.5` for log and
+sqrt) and away from its kinks (`avoid=(0.0,)` for relu and abs, `grid_arrays(unique=True)` for the
+ties of max): a finite difference that straddles a kink measures neither side's derivative.
+
+Strategies that depend on a shape (axes, indices, reshape targets) take the concrete shape; draw it
+first with `st.data()` or `.flatmap`.
+"""
+import math
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+MAX_DIMS = 3
+MAX_SIDE = 3
+
+
+# ---- shapes -----------------------------------------------------------------------------------
+def shapes(min_dims=0, max_dims=MAX_DIMS, min_side=1, max_side=MAX_SIDE):
+    """Array shapes, 0-d `()` and size-1 axes included (min_side=0 adds empty arrays)."""
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+
+
+def broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=MAX_DIMS, max_side=MAX_SIDE):
+    """`num_shapes` shapes that broadcast together: `.input_shapes` and their `.result_shape`."""
+    return hnp.mutually_broadcastable_shapes(num_shapes=num_shapes, min_dims=min_dims,
+                                             max_dims=max_dims, max_side=max_side)
+
+
+def matmul_shapes(max_batch_dims=1, max_side=MAX_SIDE):
+    """(x_shape, y_shape) pairs valid for NumPy's matmul: 1-D operands, 2-D, and batched
+    with broadcast batch axes (np.matmul's signature `(n?,k),(k,m?)->(n?,m?)`)."""
+    return hnp.mutually_broadcastable_shapes(
+        signature=np.matmul.signature, max_dims=max_batch_dims, max_side=max_side,
+    ).map(lambda shapes: shapes.input_shapes)
+
+
+@st.composite
+def broadcast_targets(draw, max_dims=MAX_DIMS, max_side=MAX_SIDE):
+    """(shape, target): `np.broadcast_to(x_of_shape, target)` is valid (new axes, stretched 1s)."""
+    pair = draw(broadcastable_shapes(2, max_dims=max_dims, max_side=max_side))
+    return pair.input_shapes[0], pair.result_shape
+
+
+@st.composite
+def reshape_targets(draw, shape):
+    """A shape with as many elements as `shape`, sometimes with one -1 for NumPy to infer."""
+    size = math.prod(shape)
+    target, rest = [], size
+    while rest > 1 and draw(st.booleans()):
+        factor = draw(st.sampled_from([d for d in range(2, rest + 1) if rest % d == 0]))
+        target.append(factor)
+        rest //= factor
+    target.append(rest)
+    target += [1] * draw(st.integers(0, 2))
+    target = draw(st.permutations(target))
+    if size and draw(st.booleans()):
+        target[draw(st.integers(0, len(target) - 1))] = -1
+    return tuple(target)
+
+
+@st.composite
+def transpose_axes(draw, ndim):
+    """A permutation of range(ndim), some entries written as negative axes."""
+    permutation = draw(st.permutations(range(ndim)))
+    return tuple(axis - ndim if draw(st.booleans()) else axis for axis in permutation)
+
+
+# ---- axes -------------------------------------------------------------------------------------
+def axes(ndim, allow_none=True, allow_tuple=True):
+    """A valid `axis` for an array of `ndim` axes: None, an int (negatives too), or a tuple."""
+    options = []
+    if allow_none:
+        options.append(st.none())
+    if ndim:
+        options.append(st.integers(-ndim, ndim - 1))
+    if allow_tuple:
+        options.append(hnp.valid_tuple_axes(ndim))
+    return st.one_of(options)
+
+
+def axes_and_keepdims(ndim):
+    """(axis, keepdims) for a reduction over an array of `ndim` axes."""
+    return st.tuples(axes(ndim), st.booleans())
+
+
+# ---- values -----------------------------------------------------------------------------------
+def floats(low=-3.0, high=3.0, avoid=(), margin=0.05):
+    """Finite floats in [low, high], at least `margin` away from every point in `avoid`."""
+    values = st.floats(low, high, allow_nan=False, allow_infinity=False)
+    if avoid:
+        values = values.filter(lambda v: all(abs(v - point) >= margin for point in avoid))
+    return values
+
+
+def arrays(shape=None, low=-3.0, high=3.0, avoid=(), margin=0.05, dtype=np.float64):
+    """Arrays of `shape` (a tuple or a strategy; default `shapes()`) with values from `floats`."""
+    return hnp.arrays(dtype, shapes() if shape is None else shape,
+                      elements=floats(low, high, avoid, margin))
+
+
+def grid_arrays(shape=None, spacing=0.5, offset=0.0, unique=False):
+    """Values offset + spacing * k for integers |k| <= 20.
+
+    unique=True: no two entries closer than `spacing`, so max/min have no ties to straddle.
+    Two draws with offsets 0 and spacing/2 are never closer than spacing/2 anywhere, so
+    maximum(x, y) has no ties between them either.
+    """
+    steps = hnp.arrays(np.int64, shapes() if shape is None else shape,
+                       elements=st.integers(-20, 20), unique=unique)
+    return steps.map(lambda k: np.asarray(offset + spacing * k, dtype=np.float64))  # 0-d stays an array
+
+
+@st.composite
+def probability_rows(draw, batch, classes):
+    """(batch, classes) rows of non-negative numbers summing to 1: one-hot rows, or mixed ones."""
+    labels = draw(hnp.arrays(np.int64, batch, elements=st.integers(0, classes - 1)))
+    if draw(st.booleans()):
+        return np.eye(classes)[labels]
+    weights = draw(arrays((batch, classes), low=0.0, high=1.0))
+    weights[np.arange(batch), labels] += 0.1  # no row of zeros
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+@st.composite
+def cross_entropy_inputs(draw, max_batch=4, max_classes=4, low=-5.0, high=5.0):
+    """(logits (m, C), targets): targets are integer labels (m,) or probability rows (m, C)."""
+    batch, classes = draw(st.integers(1, max_batch)), draw(st.integers(1, max_classes))
+    logits = draw(arrays((batch, classes), low=low, high=high))
+    if draw(st.booleans()):
+        targets = draw(hnp.arrays(np.int64, batch, elements=st.integers(0, classes - 1)))
+    else:
+        targets = draw(probability_rows(batch, classes))
+    return logits, targets
+
+
+# ---- indices ----------------------------------------------------------------------------------
+def basic_indices(shape):
+    """Ints, slices with steps (negative too), None and Ellipsis, alone or in a tuple."""
+    return hnp.basic_indices(shape, min_dims=0, allow_newaxis=True, allow_ellipsis=True)
+
+
+@st.composite
+def integer_array_indices(draw, shape):
+    """Integer arrays with repeated (and negative) entries, for one axis or for several at once.
+
+    Needs ndim >= 1 and no empty axis. Repeats are the point: their gradients must add up.
+    """
+    axis = draw(st.integers(0, len(shape) - 1))
+    size = shape[axis]
+    picks = draw(hnp.arrays(np.intp, st.integers(1, 5), elements=st.integers(-size, size - 1)))
+    if draw(st.booleans()):
+        return (slice(None),) * axis + (picks,)
+    return draw(hnp.integer_array_indices(shape))
+
+
+@st.composite
+def boolean_masks(draw, shape):
+    """A boolean mask over the leading axes of `shape` (all of them, or only some). Needs ndim >= 1."""
+    covered = draw(st.integers(1, len(shape)))
+    return draw(hnp.arrays(np.bool_, shape[:covered]))
+
+
+def indices(shape):
+    """Any index NumPy accepts for an array of `shape`: basic, integer arrays or a boolean mask."""
+    options = [basic_indices(shape)]
+    if shape and min(shape) > 0:
+        options += [integer_array_indices(shape), boolean_masks(shape)]
+    return st.one_of(options)
+
+
+# ---- random expression graphs -----------------------------------------------------------------
+@st.composite
+def programs(draw, num_leaves, unary_names, binary_names, min_steps=1, max_steps=8):
+    """A random expression graph as a list of steps `(op_name, operand_positions)`.
+
+    Values are numbered leaves first, then one per step; each step's operands are any earlier
+    values, so subexpressions are shared (diamonds) and a value may meet itself (x * x).
+    The last step is the output.
+    """
+    steps = []
+    for step in range(draw(st.integers(min_steps, max_steps))):
+        available = num_leaves + step
+        operand = st.integers(0, available - 1)
+        if draw(st.booleans()):
+            steps.append((draw(st.sampled_from(unary_names)), (draw(operand),)))
+        else:
+            steps.append((draw(st.sampled_from(binary_names)), (draw(operand), draw(operand))))
+    return steps
