@@ -32,22 +32,28 @@ def load_checkpoint(path):
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    # np.load would return a plain array for a .npy file and guess at anything else
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(f"{path}: not a readable checkpoint (not an .npz archive, or truncated)")
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as error:
-        raise CheckpointError(f"{path}: not a readable checkpoint (corrupt or truncated .npz: {error})") from None
+        raise CheckpointError(f"{path}: not a readable checkpoint (corrupt .npz: {error})") from None
     if _RECORD_KEY not in arrays:
         raise CheckpointError(f"{path}: not a checkpoint of this program (no {_RECORD_KEY} inside)")
     try:
         document = json.loads(arrays.pop(_RECORD_KEY).tobytes().decode())
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CheckpointError(f"{path}: the run record inside is corrupt: {error}") from None
-    if document.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"{path}: checkpoint format {document.get('format_version')!r}, "
-                              f"this program reads format {FORMAT_VERSION}")
+    version = document.get("format_version") if isinstance(document, dict) else None
+    if version != FORMAT_VERSION:
+        raise CheckpointError(f"{path}: checkpoint format {version!r}, this program reads format {FORMAT_VERSION}")
     parameters = {name[len("param/"):]: value for name, value in arrays.items() if name.startswith("param/")}
-    optimizer_state = _join_arrays(document.pop("optimizer"), arrays)
+    try:
+        optimizer_state = _join_arrays(document.pop("optimizer"), arrays)
+    except KeyError as error:
+        raise CheckpointError(f"{path}: incomplete checkpoint: {error} is missing") from None
     return parameters, optimizer_state, document
 
 

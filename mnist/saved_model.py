@@ -13,17 +13,23 @@ class SavedModel:
         try:
             self.model = MLP(**record["model"])
             self.model.load_state_dict(parameters)
+            self.class_names = tuple(record["class_names"])
+            standardizer = record.get("standardizer")
+            self.standardizer = Standardizer(**standardizer) if standardizer else None
+            self.config = dict(record["config"])
         except (KeyError, ValueError, TypeError) as error:
             raise CheckpointError(f"{path}: does not describe a model this program can build: {error}") from None
         self.model.eval()
         self.record = record
-        self.class_names = tuple(record["class_names"])
-        standardizer = record.get("standardizer")
-        self.standardizer = Standardizer(**standardizer) if standardizer else None
 
     @property
     def data_dir(self):
-        return self.record["config"].get("data_dir")
+        return self.config.get("data_dir")
+
+    @property
+    def test_limit(self):
+        """How many test images the run was evaluated on (None: all)."""
+        return self.config.get("test_limit")
 
     def features(self, images: np.ndarray) -> np.ndarray:
         """uint8 (N, 28, 28) images as the model's inputs, preprocessed as in training."""
