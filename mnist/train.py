@@ -20,7 +20,7 @@ from mnist.history import write_history
 from mnist.model import MLP
 from mnist.optimizers import build_optimizer, build_schedule
 from mnist.progress import ProgressBar
-from tinygrad_np import Tensor, nn
+from tinygrad_np import Tensor, nn, no_grad
 from tinygrad_np.nn.functional import cross_entropy
 
 CHECKPOINT_NAME = "checkpoint.npz"
@@ -67,6 +67,15 @@ def prepare_data(config: TrainConfig) -> PreparedData:
                         standardizer)
 
 
+def read_run_config(checkpoint_path) -> TrainConfig:
+    """The settings a checkpoint's run was started with (what --resume continues)."""
+    _, _, record = load_checkpoint(checkpoint_path)
+    try:
+        return TrainConfig.from_dict(record["config"])
+    except (KeyError, TypeError, AttributeError) as error:
+        raise CheckpointError(f"{checkpoint_path}: no usable training settings inside: {error!r}") from None
+
+
 @dataclass
 class Progress:
     """Where the run stands, saved in every checkpoint."""
@@ -89,6 +98,7 @@ class Trainer:
         self.batches_per_epoch = -(-len(data.train_x) // config.batch_size)
         self.schedule = build_schedule(config, self.batches_per_epoch)
         self.progress = Progress()
+        self.last_good = None  # the checkpoint a divergence falls back on: the last saved or restored
         self._signal = None
 
     @property
@@ -102,17 +112,19 @@ class Trainer:
                   "standardizer": vars(self.data.standardizer) if self.data.standardizer else None,
                   "class_names": list(self.data.class_names)}
         save_checkpoint(self.checkpoint_path, self.model.state_dict(), self.optimizer.state_dict(), record)
+        self.last_good = self.checkpoint_path
 
     def restore(self, checkpoint_path) -> None:
         parameters, optimizer_state, record = load_checkpoint(checkpoint_path)
         try:
             self.model.load_state_dict(parameters)
             self.optimizer.load_state_dict(optimizer_state)
-        except (KeyError, ValueError) as error:
+            progress = Progress(**record["progress"])
+            if (rng := self._dropout_rng()) is not None:
+                rng.bit_generator.state = record["dropout_rng"]
+        except (KeyError, ValueError, TypeError) as error:
             raise CheckpointError(f"{checkpoint_path}: does not fit this model: {error}") from None
-        self.progress = Progress(**record["progress"])
-        if record.get("dropout_rng"):
-            self._dropout_rng().bit_generator.state = record["dropout_rng"]
+        self.progress, self.last_good = progress, Path(checkpoint_path)
 
     def _dropout_rng(self):
         return next((m.rng for m in self.model.layers if isinstance(m, nn.Dropout)), None)
@@ -127,9 +139,12 @@ class Trainer:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
-            for epoch in range(self.progress.epoch, self.config.epochs):
-                self._train_epoch(epoch)
-                self._finish_epoch(epoch)
+            # Overflow ends the run with TrainingDiverged, which names where it happened;
+            # NumPy's warnings on the way there would only bury that message.
+            with np.errstate(over="ignore", invalid="ignore"):
+                for epoch in range(self.progress.epoch, self.config.epochs):
+                    self._train_epoch(epoch)
+                    self._finish_epoch(epoch)
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
@@ -169,32 +184,60 @@ class Trainer:
         loss = cross_entropy(logits, y)
         loss_value = loss.item()
         if not np.isfinite(loss_value):
-            self._diverged(f"the loss is {loss_value}", self._nonfinite({n: p.data for n, p in self.parameters.items()}))
+            self._diverged(f"the loss is {loss_value}", self._nonfinite_parameters() or self._overflowing_layer(x))
         self.optimizer.zero_grad()
         loss.backward()
         bad_grads = self._nonfinite({name: p.grad.data for name, p in self.parameters.items()})
         if bad_grads:
             self._diverged("a gradient is not finite", bad_grads)
         self.optimizer.step()
+        bad_parameters = self._nonfinite_parameters()
+        if bad_parameters:
+            self._diverged("the update made a parameter not finite", bad_parameters)
         return loss_value, int((logits.data.argmax(axis=1) == y).sum())
 
     @staticmethod
     def _nonfinite(arrays: dict) -> list:
-        """Names of arrays holding NaN or Inf (one sum per array: any NaN/Inf makes it non-finite)."""
-        return [name for name, array in arrays.items() if not np.isfinite(array.sum())]
+        """Names of arrays holding NaN or Inf. A finite sum proves every entry finite, so only an
+        array whose sum is not (NaN/Inf inside, or large entries overflowing it) is scanned."""
+        return [name for name, array in arrays.items()
+                if not np.isfinite(array.sum()) and not np.isfinite(array).all()]
 
-    def _diverged(self, what: str, names: list) -> None:
+    def _nonfinite_parameters(self) -> list:
+        return self._nonfinite({name: p.data for name, p in self.parameters.items()})
+
+    @no_grad()
+    def _overflowing_layer(self, x: np.ndarray) -> list:
+        """With finite parameters, a non-finite loss means some layer's output overflowed: the
+        parameters of the first layer whose output on `x` is not finite (the last layer's when
+        only the softmax overflowed, its logits too far apart)."""
+        self.model.eval()
+        try:
+            output = Tensor.from_numpy(x)
+            for name, module in self.model.layers.named_children():
+                output = module(output)
+                if not np.isfinite(output.data).all():
+                    break
+        finally:
+            self.model.train()
+        return [f"layers.{name}.{parameter}" for parameter, _ in module.named_parameters()]
+
+    def _diverged(self, what: str, names: list, step: int = None) -> None:
+        """Raise TrainingDiverged for `step` (default: the one being taken), naming `names`."""
         write_history(self.out_dir, self.progress.history)
         where = f" in {', '.join(names)}" if names else ""
-        kept = (f"; the last good checkpoint {self.checkpoint_path} is kept" if self.checkpoint_path.exists()
+        kept = (f"; the last good checkpoint {self.last_good} is kept" if self.last_good
                 else "; no checkpoint was written yet")
         raise TrainingDiverged(
-            f"training diverged at step {self.progress.step + 1} (epoch {self.progress.epoch + 1}): "
+            f"training diverged at step {step or self.progress.step + 1} (epoch {self.progress.epoch + 1}): "
             f"{what}{where}; try a lower learning rate than {self.optimizer.lr:g}{kept}")
 
     def _finish_epoch(self, epoch: int) -> None:
         progress = self.progress
         val_loss, val_accuracy = loss_and_accuracy(self.model, self.data.val_x, self.data.val_y)
+        if val_loss is not None and not np.isfinite(val_loss):  # never save such a model
+            self._diverged(f"the validation loss at the end of the epoch is {val_loss}",
+                           self._overflowing_layer(self.data.val_x), step=progress.step)
         progress.history.append({
             "epoch": epoch + 1, "lr": self.optimizer.lr,
             "train_loss": progress.loss_sum / max(progress.seen, 1),

@@ -1,6 +1,16 @@
 """argparse types that reject bad values with a message naming the value (exit status 2)."""
 import argparse
+import math
 from pathlib import Path
+
+from mnist.data import IMAGE_SHAPE, NUM_CLASSES
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, except None: the help text says what happens then."""
+
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
 
 
 def _number(kind, text, test, requirement):
@@ -34,9 +44,11 @@ def probability(text: str) -> float:
 
 
 def output_folder(text: str) -> Path:
+    """A folder that exists or can be created: neither it nor a folder above it is a file."""
     path = Path(text)
-    if path.exists() and not path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text!r} exists and is not a folder")
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r}: {str(existing)!r} exists and is not a folder")
     return path
 
 
@@ -52,3 +64,14 @@ def existing_file(text: str) -> Path:
     if not path.is_file():
         raise argparse.ArgumentTypeError(f"{text!r} is not a file")
     return path
+
+
+class LayerSizes(argparse.Action):
+    """`--layers N [N ...]`: the pixel count first and the class count last, as a tuple."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        pixels = math.prod(IMAGE_SHAPE)
+        if len(values) < 2 or values[0] != pixels or values[-1] != NUM_CLASSES:
+            raise argparse.ArgumentError(self, f"must start with {pixels} (pixels) and end with {NUM_CLASSES} "
+                                               f"(classes), got {' '.join(map(str, values))}")
+        setattr(namespace, self.dest, tuple(values))

@@ -1,5 +1,4 @@
 """`python -m mnist predict`: classify one test image (by index) or a 28x28 grayscale PNG."""
-import argparse
 
 import numpy as np
 
@@ -12,7 +11,7 @@ from mnist.saved_model import SavedModel
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("predict", help="classify one image with a checkpoint", description=__doc__,
-                                   formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                   formatter_class=arguments.HelpFormatter)
     parser.add_argument("--checkpoint", type=arguments.existing_file, required=True)
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--index", type=arguments.non_negative_int, help="index into the test set")

@@ -1,29 +1,31 @@
 """`python -m mnist train`: train the MLP, evaluate it on the test set, write checkpoint, history, plots."""
-import argparse
 import sys
 from dataclasses import fields
+from pathlib import Path
 
-from mnist.checkpoint import load_checkpoint
 from mnist.commands import arguments
 from mnist.config import OPTIMIZERS, SCHEDULES, TrainConfig
 from mnist.errors import TrainingDiverged
 from mnist.model import ACTIVATIONS
 from mnist.plots import plot_learning_curves
 from mnist.report import evaluate_and_report
-from mnist.train import Trainer, TrainingInterrupted, prepare_data
+from mnist.train import Trainer, TrainingInterrupted, prepare_data, read_run_config
 
 DEFAULTS = TrainConfig()
+DEFAULT_OUT = Path("runs/latest")
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "train", help="train and evaluate the MLP", description=__doc__,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--out", type=arguments.output_folder, default="runs/latest",
-                        help="folder for checkpoint.npz, history.json/csv, metrics.json and the PNG plots")
+        formatter_class=arguments.HelpFormatter)
+    parser.add_argument("--out", type=arguments.output_folder, default=None,
+                        help="folder for checkpoint.npz, history.json/csv, metrics.json and the PNG plots "
+                             f"(default: the folder of the --resume checkpoint, else {DEFAULT_OUT})")
     parser.add_argument("--resume", type=arguments.existing_file, metavar="CHECKPOINT",
                         help="continue a saved run (its settings are used; --epochs may extend it)")
     model = parser.add_argument_group("model")
-    model.add_argument("--layers", type=arguments.positive_int, nargs="+", dest="layer_sizes",
+    model.add_argument("--layers", type=arguments.positive_int, nargs="+", action=arguments.LayerSizes,
+                       dest="layer_sizes",
                        default=DEFAULTS.layer_sizes, metavar="N", help="layer sizes, input first, classes last")
     model.add_argument("--activation", choices=sorted(ACTIVATIONS), default=DEFAULTS.activation)
     model.add_argument("--dropout", type=arguments.probability, default=DEFAULTS.dropout)
@@ -66,16 +68,12 @@ def config_from_args(args) -> TrainConfig:
 
 def run(args) -> int:
     if args.resume:
-        _, _, record = load_checkpoint(args.resume)
-        config = TrainConfig.from_dict(record["config"])
+        config = read_run_config(args.resume)
         config.epochs = args.epochs or config.epochs
     else:
         config = config_from_args(args)
+    args.out = args.out or (args.resume.parent if args.resume else DEFAULT_OUT)
     data = prepare_data(config)
-    if config.layer_sizes[0] != data.train_x.shape[1] or config.layer_sizes[-1] != len(data.class_names):
-        print(f"train: error: --layers must start with {data.train_x.shape[1]} (pixels) and end with "
-              f"{len(data.class_names)} (classes), got {list(config.layer_sizes)}", file=sys.stderr)
-        return 2
     trainer = Trainer(config, data, args.out)
     if args.resume:
         trainer.restore(args.resume)
