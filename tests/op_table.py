@@ -223,3 +223,43 @@ OPS = [
     Op("stack", stack_inputs(), lambda *xs, axis: tg.stack(xs, axis=axis),
        lambda *xs, axis: np.stack(xs, axis=axis)),
 ]
+
+
+# ---- smooth ops for random expression graphs ----------------------------------------------------
+# name -> (library function, NumPy function). Every one keeps its operands' broadcast shape (or
+# makes axes size 1), so any two values of a graph can meet; none has a kink or a pole.
+def _last_axis(reduce):
+    return lambda x: reduce(x) if x.ndim else x
+
+
+GRAPH_UNARY = {
+    "neg": (lambda x: -x, np.negative),
+    "tanh": (lambda x: x.tanh(), np.tanh),
+    "sigmoid": (lambda x: x.sigmoid(), lambda x: 1 / (1 + np.exp(-x))),
+    "square": (lambda x: x ** 2, np.square),
+    "log(1 + x^2)": (lambda x: (1 + x * x).log(), lambda x: np.log1p(x * x)),
+    "sqrt(1 + x^2)": (lambda x: (x * x + 1).sqrt(), lambda x: np.sqrt(x * x + 1)),
+    "halve": (lambda x: x / 2, lambda x: x / 2),
+    "1.5 - x": (lambda x: 1.5 - x, lambda x: 1.5 - x),
+    "softmax": (_last_axis(lambda x: x.softmax(-1)), _last_axis(lambda x: np_softmax(x, -1))),
+    "sum keepdims": (_last_axis(lambda x: x.sum(axis=-1, keepdims=True)),
+                     _last_axis(lambda x: x.sum(axis=-1, keepdims=True))),
+    "mean keepdims": (_last_axis(lambda x: x.mean(axis=0, keepdims=True)),
+                      _last_axis(lambda x: x.mean(axis=0, keepdims=True))),
+    "reversed": (_last_axis(lambda x: x[..., ::-1]), _last_axis(lambda x: x[..., ::-1])),
+}
+GRAPH_BINARY = {
+    "add": (lambda x, y: x + y, np.add),
+    "sub": (lambda x, y: x - y, np.subtract),
+    "mul": (lambda x, y: x * y, np.multiply),
+    "x / (1 + y^2)": (lambda x, y: x / (1 + y * y), lambda x, y: x / (1 + y * y)),
+}
+
+
+def run_program(program, leaves, library=True):
+    """Every value of a `strategies.programs` graph, leaves first; the last one is the output."""
+    values = list(leaves)
+    for name, operands in program:
+        table = GRAPH_UNARY if len(operands) == 1 else GRAPH_BINARY
+        values.append(table[name][0 if library else 1](*(values[i] for i in operands)))
+    return values
