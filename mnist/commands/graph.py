@@ -21,25 +21,24 @@ PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("graph", help="draw the computation graph of one training step",
-                                   description=__doc__,
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+                                   description=__doc__, formatter_class=arguments.HelpFormatter)
     parser.add_argument("--out", type=_picture_path, required=True,
                         help="picture to write: .svg, .png, .pdf or .dot")
-    parser.add_argument("--layers", type=arguments.positive_int, nargs="+", action=_LayerSizes,
-                        dest="layer_sizes", default=list(DEFAULT_LAYER_SIZES), metavar="N",
-                        help=f"layer sizes, input first, classes last (default: {' '.join(map(str, DEFAULT_LAYER_SIZES))})")
+    parser.add_argument("--layers", type=arguments.positive_int, nargs="+", action=_AtLeastTwoSizes,
+                        dest="layer_sizes", default=DEFAULT_LAYER_SIZES, metavar="N",
+                        help="layer sizes, input first, classes last (any sizes: see above for the batch)")
     parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu",
-                        help="hidden-layer activation (default: relu)")
+                        help="hidden-layer activation")
     parser.add_argument("--dropout", type=arguments.probability, default=0.0,
-                        help="dropout after each activation, drawn as a mask (default: 0)")
+                        help="dropout after each activation, drawn as a mask")
     parser.add_argument("--batch-size", type=arguments.positive_int, default=4,
-                        help="images in the drawn batch (default: 4)")
+                        help="images in the drawn batch")
     parser.add_argument("--grads", action="store_true",
                         help="run backward() and show every tensor's gradient shape and norm")
     parser.add_argument("--collapse", action="store_true", help="draw each layer as a single node")
     parser.add_argument("--direction", choices=viz.DIRECTIONS, default="TB",
-                        help="TB: top to bottom, LR: left to right (default: TB)")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the weights and any random batch (default: 0)")
+                        help="TB: top to bottom, LR: left to right")
+    parser.add_argument("--seed", type=int, default=0, help="seeds the weights and any random batch")
     parser.set_defaults(func=run)
 
 
@@ -51,8 +50,8 @@ def _picture_path(text: str) -> str:
     return text
 
 
-class _LayerSizes(argparse.Action):
-    """An MLP needs an input size and a class count at least."""
+class _AtLeastTwoSizes(argparse.Action):
+    """An MLP needs an input size and a class count at least; unlike `train`, any sizes will do."""
 
     def __call__(self, parser, namespace, values, option_string=None):
         if len(values) < 2:
