@@ -4,28 +4,13 @@ Each op is right on its own (test_ops_gradients); here the graph walk must order
 the gradients of every path and sum broadcast gradients back to each leaf's shape.
 """
 import numpy as np
-from hypothesis import assume, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 
-from op_table import GRAPH_BINARY, GRAPH_UNARY, run_program
-from strategies import arrays, broadcastable_shapes, programs
+from op_table import graphs, run_program
 from tinygrad_np import Tensor, gradcheck
 
-# Values stay moderate: with |f| near 1e12, rounding in f alone moves a finite difference by 1e-4.
-LARGEST_VALUE = 1e3
 # Graphs are cheap and varied: four times the profile's examples.
 MORE_EXAMPLES = settings(max_examples=4 * settings.default.max_examples)
-
-
-@st.composite
-def graphs(draw, max_leaves=3, max_steps=8):
-    """(program, leaves): leaves of broadcast-compatible shapes with values in [-1.5, 1.5]."""
-    num_leaves = draw(st.integers(1, max_leaves))
-    leaf_shapes = draw(broadcastable_shapes(num_leaves)).input_shapes
-    leaves = [draw(arrays(shape, low=-1.5, high=1.5)) for shape in leaf_shapes]
-    program = draw(programs(num_leaves, sorted(GRAPH_UNARY), sorted(GRAPH_BINARY), max_steps=max_steps))
-    expected = run_program(program, leaves, library=False)
-    assume(all(np.all(np.abs(value) < LARGEST_VALUE) for value in expected))
-    return program, leaves
 
 
 @MORE_EXAMPLES
