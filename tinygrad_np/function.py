@@ -31,11 +31,18 @@ class Function:
             data = fn.forward(*[t.data for t in inputs], **params)
         except ValueError as error:
             shapes = ", ".join(str(t.shape) for t in inputs)
-            raise ShapeError(f"{cls.name}: cannot combine shapes {shapes}: {error}") from None
+            raise ShapeError(f"{cls.name}: cannot combine shapes {shapes}{_shape_params(params)}: {error}") from None
         if is_grad_enabled() and any(t.requires_grad for t in inputs):
             fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
             return Tensor._from_op(data, fn, inputs)
         return Tensor._from_op(data, None, ())
+
+
+def _shape_params(params) -> str:
+    """' with shape=(4, -1)' for the int and int-tuple params (target shapes, axes) of a failed op."""
+    named = [f"{key}={value}" for key, value in params.items()
+             if isinstance(value, int) or isinstance(value, tuple) and all(isinstance(v, int) for v in value)]
+    return " with " + ", ".join(named) if named else ""
 
 
 from tinygrad_np.tensor import Tensor  # noqa: E402  (Tensor needs Function first)
