@@ -18,6 +18,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
+graph-picture: $(STAMP)
+	$(BIN)/python -m mnist graph --out docs/mlp-graph.svg --layers 784 32 16 10 --grads
+
 system-deps:
 	@if ! command -v dot >/dev/null || ! $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then \
