@@ -44,10 +44,14 @@ class Module:
             yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
 
     def named_parameters(self, prefix: str = ""):
-        """(dotted name, parameter) pairs, e.g. ('layers.0.weight', ...), in definition order."""
+        """(dotted name, parameter) pairs, e.g. ('layers.0.weight', ...): a module's own in the
+        order assigned, then each child's. A parameter shared by two modules comes once, under its
+        first name, so an optimizer steps it once (as PyTorch's remove_duplicate does)."""
+        seen = set()
         for module_name, module in self.named_modules(prefix):
             for name, value in vars(module).items():
-                if isinstance(value, Parameter):
+                if isinstance(value, Parameter) and id(value) not in seen:
+                    seen.add(id(value))
                     yield (f"{module_name}.{name}" if module_name else name), value
 
     def parameters(self):
