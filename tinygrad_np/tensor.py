@@ -16,17 +16,18 @@ _INTEGER_KINDS = "iub"  # ints, unsigned ints and bools become float32
 
 
 def _float_array(data, dtype) -> np.ndarray:
-    array = np.array(data)  # a copy, also of ndarrays
+    array = np.asarray(data)
     if array.dtype.kind not in "f" + _INTEGER_KINDS:
         raise TypeError(f"Tensor needs real numbers, got data of dtype {array.dtype}")
     if dtype is not None:
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"Tensor dtype must be a floating dtype, got {dtype}")
-        return array.astype(dtype, copy=False)
-    if array.dtype.kind == "f" and isinstance(data, (np.ndarray, np.generic)):
-        return array
-    return array.astype(np.float32)
+    elif array.dtype.kind == "f" and isinstance(data, (np.ndarray, np.generic)):
+        dtype = array.dtype
+    else:
+        dtype = np.float32
+    return np.array(array, dtype=dtype)  # always a copy, also of an ndarray
 
 
 class Tensor:
