@@ -149,6 +149,11 @@ def test_a_reused_zero_dimensional_tensor_accumulates():
     assert x.grad.item() == 9.0 and x.grad.shape == ()
 
 
+@pytest.mark.parametrize("index", [[0, 0, 2], np.array([0, 0, 2]), Tensor([0, 0, 2]), np.array([0, -3, 2])])
+def test_repeated_indices_accumulate(index):
+    np.testing.assert_array_equal(grad_of(lambda x: x[index], [5.0, 6.0, 7.0]), [2.0, 0.0, 1.0])
+
+
 def test_backward_can_run_twice_through_a_kept_graph():
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     loss = (x * x).sum()
