@@ -14,8 +14,9 @@ def initializer_for(activation: str) -> str:
 
 class MLP(nn.Module):
     """Linear layers with `activation` between them; returns logits (the softmax is fused into
-    the cross-entropy loss). Parameters are named `layers.{2k}.weight` / `.bias` (k-th Linear),
-    with `layers.{2k+1}` the activation and, when dropout > 0, Dropout after each activation.
+    the cross-entropy loss). `layers` holds Linear, activation (and Dropout when dropout > 0) in
+    order, so parameters are named `layers.0.weight`, `layers.2.weight`, ... without dropout and
+    `layers.0.weight`, `layers.3.weight`, ... with it.
     `activation` is one name for every hidden layer or a list with one name per hidden layer."""
 
     def __init__(self, layer_sizes=DEFAULT_LAYER_SIZES, activation="relu", dropout: float = 0.0,
