@@ -1,0 +1,182 @@
+"""Stops that lose nothing: Ctrl-C and SIGTERM resume to the exact parameters of an unbroken run,
+SIGKILL never leaves a corrupt checkpoint, and divergence stops with a message, keeping the last
+good checkpoint. The stops use real processes; the rest runs in this one."""
+import hashlib
+import json
+import re
+import signal
+
+import numpy as np
+import pytest
+
+import mnist.commands.train
+from cli_runs import SMALL, history_rows, run_cli, start_cli, wait_until, without_timings
+from mnist.checkpoint import load_checkpoint
+from mnist.cli import build_parser
+from mnist.commands.train import config_from_args
+from mnist.errors import TrainingDiverged
+from mnist.saved_model import SavedModel
+from mnist.train import Trainer, prepare_data
+from test_training import STEPS_PER_EPOCH, make_trainer
+
+
+@pytest.fixture
+def no_report(monkeypatch):
+    """Skip the test-set report after training (tests/test_cli.py covers it)."""
+    monkeypatch.setattr(mnist.commands.train, "evaluate_and_report", lambda *args, **kwargs: None)
+
+
+def digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---- SIGINT / SIGTERM ------------------------------------------------------------------------
+
+# Four epochs of 80 steps, with dropout (its generator's state must survive the stop too): long
+# enough to be stopped in epoch 2 or later, short enough to run three times.
+STOPPABLE = ["--train-limit", "1700", "--validation-size", "100", "--test-limit", "100",
+             "--layers", "784", "64", "10", "--batch-size", "20", "--dropout", "0.2", "--epochs", "4"]
+
+
+@pytest.fixture(scope="module")
+def unbroken(tmp_path_factory) -> Trainer:
+    """The same run as STOPPABLE, never stopped, trained in this process."""
+    config = config_from_args(build_parser().parse_args(["train", *STOPPABLE]))
+    trainer = Trainer(config, prepare_data(config), tmp_path_factory.mktemp("unbroken"), log=lambda *_: None)
+    trainer.run()
+    return trainer
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"])
+def test_a_stopped_run_resumes_to_exactly_the_unbroken_result(tmp_path, no_report, unbroken, signum, status):
+    folder = tmp_path / "stopped"
+    checkpoint = folder / "checkpoint.npz"
+    process = start_cli("train", *STOPPABLE, "--out", folder)
+    wait_until(lambda: history_rows(folder) >= 1, process)  # epoch 1 is written: epoch 2 is running
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=120)
+
+    assert process.returncode == status, stderr
+    assert "Traceback" not in stderr
+    assert f"interrupted by {signum.name}; saved {checkpoint}, continue with --resume {checkpoint}" in stderr
+    assert (folder / "learning_curves.png").stat().st_size > 0
+    stopped = load_checkpoint(checkpoint)[2]["progress"]
+    assert 1 <= stopped["epoch"] < 4 and stopped["batch"] >= 1  # stopped inside an epoch after the first
+    assert history_rows(folder) == stopped["epoch"]
+
+    resumed_status, _, resumed_stderr = run_cli("train", "--resume", checkpoint)  # --out: the same folder
+    assert resumed_status == 0, resumed_stderr
+    parameters, optimizer_state, record = load_checkpoint(checkpoint)
+    for name, value in unbroken.model.state_dict().items():
+        assert np.array_equal(parameters[name], value), name
+    for name, value in unbroken.optimizer.state_dict().items():
+        assert np.array_equal(optimizer_state[name], value), name
+    assert record["progress"]["epoch"] == 4
+    assert without_timings(json.loads((folder / "history.json").read_text())) == \
+        without_timings(unbroken.progress.history)
+
+
+# ---- SIGKILL ---------------------------------------------------------------------------------
+
+# Epochs of three steps: a checkpoint and a history are written many times a second.
+KILLABLE = ["--train-limit", "400", "--validation-size", "100", "--layers", "784", "32", "10",
+            "--batch-size", "100", "--epochs", "100000"]
+
+
+def assert_whole_run(folder, at_least: int) -> None:
+    """The checkpoint is one epoch's whole state; history.json is that epoch's or the one before."""
+    checkpoint = folder / "checkpoint.npz"
+    _, _, record = load_checkpoint(checkpoint)
+    progress = record["progress"]
+    assert progress["epoch"] >= at_least and progress["batch"] == 0
+    assert len(progress["history"]) == progress["epoch"]
+    assert history_rows(folder) in (progress["epoch"] - 1, progress["epoch"])  # written just after it
+    SavedModel(checkpoint)
+
+
+def test_sigkill_leaves_the_last_epochs_checkpoint_and_it_resumes(tmp_path):
+    folder = tmp_path / "killed"
+    process = start_cli("train", *KILLABLE, "--out", folder)
+    wait_until(lambda: history_rows(folder) >= 3, process)
+    process.kill()
+    process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGKILL
+    assert_whole_run(folder, at_least=3)
+    epoch = load_checkpoint(folder / "checkpoint.npz")[2]["progress"]["epoch"]
+
+    process = start_cli("train", "--resume", folder / "checkpoint.npz")
+    wait_until(lambda: history_rows(folder) >= epoch + 3, process)
+    process.kill()
+    process.communicate(timeout=60)
+    assert_whole_run(folder, at_least=epoch + 3)
+
+
+# ---- divergence ------------------------------------------------------------------------------
+
+def test_divergence_stops_with_a_message_and_keeps_the_last_good_checkpoint(tmp_path, no_report):
+    folder = tmp_path / "run"
+    checkpoint = folder / "checkpoint.npz"
+    # a step schedule that multiplies the rate by 1e12 each epoch: epoch 1 at 0.1 is fine, epoch 2 is not
+    status, _, stderr = run_cli("train", *SMALL, "--epochs", "1", "--schedule", "step", "--step-size", "1",
+                                "--gamma", "1e12", "--out", folder)
+    assert status == 0, stderr
+    good = digest(checkpoint)
+
+    status, stdout, stderr = run_cli("train", "--resume", checkpoint, "--epochs", "3")
+    assert status == 1 and "Traceback" not in stderr
+    message = stderr.splitlines()[-1]
+    match = re.fullmatch(r"error: training diverged at step (\d+) \(epoch 2\): (.*) in (layers\.\d\.\w+(, )?)+; "
+                         r"try a lower learning rate than 1e\+11; the last good checkpoint (.*) is kept", message)
+    assert match, message
+    assert int(match.group(1)) > 500 // 50  # a step of epoch 2
+    assert match.group(5) == str(checkpoint)
+    assert digest(checkpoint) == good
+    assert history_rows(folder) == 1
+    assert (folder / "learning_curves.png").stat().st_size > 0
+
+
+def test_a_huge_learning_rate_stops_before_writing_any_checkpoint(tmp_path):
+    status, _, stderr = run_cli("train", *SMALL, "--epochs", "2", "--lr", "1e6", "--out", tmp_path)
+    assert status == 1 and "Traceback" not in stderr
+    message = stderr.splitlines()[-1]
+    assert re.fullmatch(r"error: training diverged at step \d+ \(epoch 1\): .* in layers\.\d\.weight.*; "
+                        r"try a lower learning rate than .*; no checkpoint was written yet", message), message
+    assert not (tmp_path / "checkpoint.npz").exists()
+
+
+def poison_after_an_update(trainer, at_step):
+    step = trainer.optimizer.step
+
+    def poisoned_step():
+        step()
+        if trainer.progress.step + 1 == at_step:  # progress.step counts the steps finished before this one
+            trainer.parameters["layers.2.bias"].data[1] = np.inf
+    trainer.optimizer.step = poisoned_step
+
+
+def poison_between_epochs(trainer, at_step):
+    finish = trainer._finish_epoch
+
+    def poisoned_finish(epoch):
+        finish(epoch)
+        if trainer.progress.step + 1 == at_step:
+            trainer.parameters["layers.2.bias"].data[1] = np.nan
+    trainer._finish_epoch = poisoned_finish
+
+
+@pytest.mark.parametrize("poison, what", [
+    (poison_after_an_update, "the update made a parameter not finite"),
+    (poison_between_epochs, "the loss is nan"),
+])
+def test_divergence_names_the_step_and_the_parameter(tmp_path, poison, what):
+    trainer = make_trainer(tmp_path)
+    saved, save = [], trainer.save
+    trainer.save = lambda: (save(), saved.append(digest(trainer.checkpoint_path)))
+    bad_step = STEPS_PER_EPOCH + 1 if poison is poison_between_epochs else STEPS_PER_EPOCH + 2
+    poison(trainer, bad_step)
+    with pytest.raises(TrainingDiverged) as error:
+        trainer.run()
+    assert str(error.value).startswith(f"training diverged at step {bad_step} (epoch 2): {what} in layers.2.bias; "
+                                       f"try a lower learning rate than ")
+    assert len(saved) == 1 and digest(trainer.checkpoint_path) == saved[0]
+    assert load_checkpoint(trainer.checkpoint_path)[2]["progress"]["epoch"] == 1
