@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from matplotlib.image import imsave
 
-import mnist.commands.train
+from cli_runs import no_report  # noqa: F401 (a fixture)
 from cli_runs import SMALL, run_cli, start_cli, without_timings
 from mnist.checkpoint import load_checkpoint
 from mnist.cli import COMMAND_MODULES
@@ -24,12 +24,6 @@ def run(tmp_path_factory):
     status, stdout, stderr = run_cli("train", *SMALL, "--epochs", "2", "--out", folder)
     assert status == 0, stderr
     return folder, stdout
-
-
-@pytest.fixture
-def no_report(monkeypatch):
-    """Skip the test-set report (metrics and plots; the `run` fixture covers it) to keep runs short."""
-    monkeypatch.setattr(mnist.commands.train, "evaluate_and_report", lambda *args, **kwargs: None)
 
 
 def printed_accuracy(stdout: str) -> str:

@@ -9,7 +9,7 @@ import signal
 import numpy as np
 import pytest
 
-import mnist.commands.train
+from cli_runs import no_report  # noqa: F401 (a fixture)
 from cli_runs import SMALL, history_rows, run_cli, start_cli, wait_until, without_timings
 from mnist.checkpoint import load_checkpoint
 from mnist.cli import build_parser
@@ -18,12 +18,6 @@ from mnist.errors import TrainingDiverged
 from mnist.saved_model import SavedModel
 from mnist.train import Trainer, prepare_data
 from test_training import STEPS_PER_EPOCH, make_trainer
-
-
-@pytest.fixture
-def no_report(monkeypatch):
-    """Skip the test-set report after training (tests/test_cli.py covers it)."""
-    monkeypatch.setattr(mnist.commands.train, "evaluate_and_report", lambda *args, **kwargs: None)
 
 
 def digest(path) -> str:
