@@ -169,14 +169,6 @@ def boolean_masks(draw, shape):
     return draw(hnp.arrays(np.bool_, shape[:covered]))
 
 
-def indices(shape):
-    """Any index NumPy accepts for an array of `shape`: basic, integer arrays or a boolean mask."""
-    options = [basic_indices(shape)]
-    if shape and min(shape) > 0:
-        options += [integer_array_indices(shape), boolean_masks(shape)]
-    return st.one_of(options)
-
-
 # ---- random expression graphs -----------------------------------------------------------------
 @st.composite
 def programs(draw, num_leaves, unary_names, binary_names, min_steps=1, max_steps=8):
