@@ -25,8 +25,8 @@ def add_parser(subparsers) -> None:
                         help="continue a saved run (its settings are used; --epochs may extend it)")
     model = parser.add_argument_group("model")
     model.add_argument("--layers", type=arguments.positive_int, nargs="+", action=arguments.LayerSizes,
-                       dest="layer_sizes",
-                       default=DEFAULTS.layer_sizes, metavar="N", help="layer sizes, input first, classes last")
+                       dest="layer_sizes", default=DEFAULTS.layer_sizes, metavar="N",
+                       help="layer sizes, input first, classes last")
     model.add_argument("--activation", choices=sorted(ACTIVATIONS), default=DEFAULTS.activation)
     model.add_argument("--dropout", type=arguments.probability, default=DEFAULTS.dropout)
     opt = parser.add_argument_group("optimization")
