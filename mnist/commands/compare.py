@@ -14,6 +14,7 @@ import sys
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from mnist import reference
 from mnist.commands import arguments
@@ -164,6 +165,7 @@ def plot_divergence(divergence, tolerance: float, path) -> None:
     axes.axhline(tolerance, color="tab:red", linestyle="--", label=f"tolerance {tolerance:.1e}")
     axes.set(title="Parameter divergence in lockstep training", xlabel="SGD step",
              ylabel="max relative parameter difference")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.legend()
     save_figure(fig, path)
 
@@ -177,7 +179,8 @@ def add_parser(subparsers) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--layers", type=arguments.positive_int, nargs="+", dest="layer_sizes",
                         default=list(DEFAULT_LAYER_SIZES), metavar="N",
-                        help="layer sizes, 784 first and 10 last (default: %(default)s)")
+                        help="layer sizes, 784 first and 10 last (default: "
+                             + " ".join(map(str, DEFAULT_LAYER_SIZES)) + ")")
     parser.add_argument("--activation", nargs="+", choices=sorted(reference.ACTIVATIONS), default=["relu"],
                         metavar="NAME", help="relu or sigmoid: one name for every hidden layer, "
                                              "or one per hidden layer (default: relu)")
