@@ -3,27 +3,28 @@ import numpy as np
 
 from tinygrad_np.grad_mode import enable_grad, no_grad
 from tinygrad_np.ops.dual import sum_to
-from tinygrad_np.tensor import Tensor
+from tinygrad_np.tensor import Tensor, _new_tensor
 
 
 def topological_order(root: Tensor) -> list:
     """Every node that needs a gradient, inputs before the nodes computed from them.
 
     Iterative depth-first search, so a chain of 20,000 ops does not hit Python's recursion limit.
+    Each stack entry is a node and the iterator over its inputs still to visit (last input
+    first); a node is emitted once all of them are.
     """
-    order, visited = [], set()
-    stack = [(root, False)]
+    order, visited = [], {root}
+    stack = [(root, reversed(root._parents))]
     while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent.requires_grad and parent not in visited:
+                visited.add(parent)
+                stack.append((parent, reversed(parent._parents)))
+                break
+        else:
+            stack.pop()
             order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        stack.extend((parent, False) for parent in node._parents
-                     if parent.requires_grad and id(parent) not in visited)
     return order
 
 
@@ -35,46 +36,44 @@ def run_backward(root: Tensor, seed, create_graph: bool) -> None:
     plain case the sum is accumulated in place once this walk owns the buffer.
     """
     with enable_grad() if create_graph else no_grad():
-        pending = {id(root): Tensor._from_op(seed, None, ()) if create_graph else seed}
-        owned = set()  # ids whose pending gradient is a buffer this walk allocated
+        pending = {root: _new_tensor(seed, None, ()) if create_graph else seed}  # node -> its gradient
+        owned = set()  # nodes whose pending gradient is a buffer this walk allocated
         stored = set()  # ids of the buffers (or views' bases) already handed to a .grad
         for node in reversed(topological_order(root)):
-            grad = pending.pop(id(node), None)
+            grad = pending.pop(node, None)
             if grad is None:
                 continue
-            if node._ctx is None or node._retains_grad:
+            ctx = node._ctx
+            if ctx is None or node._retains_grad:
                 _store(node, grad, create_graph, stored)
-            if node._ctx is None:
-                continue
+                if ctx is None:
+                    continue
             parents = node._parents
             if create_graph:
-                input_grads = node._ctx.backward(grad, node, *parents)
+                input_grads = ctx.backward(grad, node, *parents)
             else:
-                input_grads = node._ctx.backward(grad, node.data, *[p.data for p in parents])
+                input_grads = ctx.backward(grad, node.data, *[parent.data for parent in parents])
             if len(parents) == 1:
                 input_grads = (input_grads,)
             for parent, parent_grad in zip(parents, input_grads):
                 if parent_grad is None or not parent.requires_grad:
                     continue
-                if parent_grad.shape != parent.shape:
-                    parent_grad = sum_to(parent_grad, parent.shape)
-                if not create_graph and parent_grad.dtype != parent.dtype:
-                    parent_grad = parent_grad.astype(parent.dtype)
-                _accumulate(pending, owned, id(parent), parent_grad, create_graph)
-
-
-def _accumulate(pending, owned, key, grad, create_graph):
-    previous = pending.get(key)
-    if previous is None:
-        pending[key] = grad
-    elif create_graph:
-        pending[key] = previous + grad
-    elif key in owned:
-        np.add(previous, grad, out=previous)
-    else:
-        pending[key] = total = np.add(previous, grad)
-        if isinstance(total, np.ndarray):  # 0-d sums come back as NumPy scalars
-            owned.add(key)
+                data = parent.data
+                if parent_grad.shape != data.shape:
+                    parent_grad = sum_to(parent_grad, data.shape)
+                if not create_graph and parent_grad.dtype != data.dtype:
+                    parent_grad = parent_grad.astype(data.dtype)
+                previous = pending.get(parent)
+                if previous is None:
+                    pending[parent] = parent_grad
+                elif create_graph:
+                    pending[parent] = previous + parent_grad
+                elif parent in owned:
+                    np.add(previous, parent_grad, out=previous)
+                else:
+                    pending[parent] = total = np.add(previous, parent_grad)
+                    if isinstance(total, np.ndarray):  # 0-d sums come back as NumPy scalars
+                        owned.add(parent)
 
 
 def _store(node: Tensor, grad, create_graph: bool, stored: set) -> None:
@@ -94,4 +93,4 @@ def _store(node: Tensor, grad, create_graph: bool, stored: set) -> None:
             grad = np.array(grad)  # shared, a NumPy scalar, or a read-only broadcast view
         else:
             stored.add(owner)
-    node.grad = Tensor._from_op(grad, None, ())
+    node.grad = _new_tensor(grad, None, ())

@@ -7,7 +7,7 @@ It returns one gradient per input (None for no gradient) in the broadcast shape;
 sums each back to its input's shape.
 """
 from tinygrad_np.errors import ShapeError
-from tinygrad_np.grad_mode import is_grad_enabled
+from tinygrad_np.grad_mode import _state as _grad_mode
 
 
 class Function:
@@ -32,10 +32,12 @@ class Function:
         except ValueError as error:
             shapes = ", ".join(str(t.shape) for t in inputs)
             raise ShapeError(f"{cls.name}: cannot combine shapes {shapes}{_shape_params(params)}: {error}") from None
-        if is_grad_enabled() and any(t.requires_grad for t in inputs):
-            fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
-            return Tensor._from_op(data, fn, inputs)
-        return Tensor._from_op(data, None, ())
+        if _grad_mode.enabled:
+            needs_input_grad = tuple([t.requires_grad for t in inputs])
+            if True in needs_input_grad:
+                fn.needs_input_grad = needs_input_grad
+                return _new_tensor(data, fn, inputs)
+        return _new_tensor(data, None, ())
 
 
 def _shape_params(params) -> str:
@@ -45,4 +47,4 @@ def _shape_params(params) -> str:
     return " with " + ", ".join(named) if named else ""
 
 
-from tinygrad_np.tensor import Tensor  # noqa: E402  (Tensor needs Function first)
+from tinygrad_np.tensor import _new_tensor  # noqa: E402  (Tensor needs Function first)

@@ -2,11 +2,16 @@
 import contextlib
 import threading
 
-_state = threading.local()
+
+class _State(threading.local):
+    enabled = True  # every thread starts recording; a plain attribute read, as Function.apply does per op
+
+
+_state = _State()
 
 
 def is_grad_enabled() -> bool:
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 class _GradMode(contextlib.ContextDecorator):

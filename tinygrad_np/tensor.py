@@ -30,6 +30,22 @@ def _float_array(data, dtype) -> np.ndarray:
     return np.array(array, dtype=dtype)  # always a copy, also of an ndarray
 
 
+_object_new = object.__new__
+
+
+def _new_tensor(data, ctx, parents, cls=None) -> "Tensor":
+    """The fast path for op outputs and constants: no checks, no copy. `ctx` is the Function
+    that made it (None for a constant), `parents` its inputs."""
+    tensor = _object_new(cls or Tensor)
+    tensor.data = data if isinstance(data, np.ndarray) else np.asarray(data)
+    tensor.grad = None
+    tensor.requires_grad = ctx is not None
+    tensor._ctx = ctx
+    tensor._parents = parents
+    tensor._retains_grad = False
+    return tensor
+
+
 class Tensor:
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_parents", "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
@@ -48,28 +64,21 @@ class Tensor:
         if not (isinstance(array, np.ndarray) and array.dtype.kind == "f"):
             raise TypeError(f"from_numpy needs a float ndarray, got {type(array).__name__} "
                             f"of dtype {getattr(array, 'dtype', None)}")
-        return cls._from_op(array, None, ())
+        return _new_tensor(array, None, (), cls)
 
     @classmethod
     def _from_op(cls, data, ctx, parents) -> "Tensor":
-        """Fast path for op outputs and constants: no checks, no copy."""
-        tensor = object.__new__(cls)
-        tensor.data = data if isinstance(data, np.ndarray) else np.asarray(data)
-        tensor.grad = None
-        tensor.requires_grad = ctx is not None
-        tensor._ctx = ctx
-        tensor._parents = parents
-        tensor._retains_grad = False
-        return tensor
+        """`_new_tensor` as a class method (for subclasses and callers holding only the class)."""
+        return _new_tensor(data, ctx, parents, cls)
 
     def _lift(self, other) -> "Tensor":
         """Wrap an operand: Python numbers take this tensor's dtype, arrays follow NumPy."""
         if isinstance(other, Tensor):
             return other
         if isinstance(other, (int, float)):
-            return Tensor._from_op(np.asarray(other, dtype=self.data.dtype), None, ())
+            return _new_tensor(np.asarray(other, dtype=self.data.dtype), None, ())
         array = np.asarray(other)
-        return Tensor._from_op(array if array.dtype.kind == "f" else _float_array(array, None), None, ())
+        return _new_tensor(array if array.dtype.kind == "f" else _float_array(array, None), None, ())
 
     # ---- attributes -------------------------------------------------------------------------
     shape = property(lambda self: self.data.shape)
@@ -90,7 +99,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """The same values, cut from the graph (shares memory, like PyTorch)."""
-        return Tensor._from_op(self.data, None, ())
+        return _new_tensor(self.data, None, ())
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         if not self.is_leaf:
