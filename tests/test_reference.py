@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from mnist import reference
@@ -148,10 +148,6 @@ def assert_within_rounding(actual, expected, scale, tolerance, what):
                                     f"at {worst} (tolerance {tolerance:.1e})")
 
 
-CASES = settings(max_examples=60, deadline=None)
-
-
-@CASES
 @given(networks())
 def test_output_delta_is_softmax_minus_labels(network):
     """d J / d Z^[L] = (A - Y) / m: the seed's dZ^[L] = A - Y is the gradient of m J."""
@@ -162,7 +158,6 @@ def test_output_delta_is_softmax_minus_labels(network):
                            scales.grads.dZ[-1] / m, tolerance, "dZ^[L]")
 
 
-@CASES
 @given(networks())
 def test_hidden_delta_is_dA_times_activation_derivative(network):
     """dZ^[l] = dA^[l] * g'(Z^[l]) in each hidden layer, from autograd's own Z and dA, and equal
@@ -177,7 +172,6 @@ def test_hidden_delta_is_dA_times_activation_derivative(network):
                                    f"dZ^[{l}]")
 
 
-@CASES
 @given(networks())
 def test_weight_bias_and_input_gradients_match_closed_form(network):
     """dW = 1/m A_prev^T dZ, db = 1/m sum_i dZ_i, dA_prev = dZ W^T, in every layer."""
@@ -188,7 +182,6 @@ def test_weight_bias_and_input_gradients_match_closed_form(network):
                                    getattr(scales.grads, quantity)[l - 1], tolerance, f"{quantity}^[{l}]")
 
 
-@CASES
 @given(networks())
 def test_forward_and_loss_match_closed_form_and_softmax_rows_sum_to_one(network):
     autograd, hand, scales, tolerance = compare(network)
@@ -204,7 +197,6 @@ def test_forward_and_loss_match_closed_form_and_softmax_rows_sum_to_one(network)
         assert np.all(np.abs(probabilities.sum(axis=1) - 1) <= (classes + 2) * np.finfo(dtype).eps)
 
 
-@settings(max_examples=30, deadline=None)
 @given(networks(dtypes=(np.float64,)), st.integers(1, 5), st.sampled_from([0.01, 0.1, 0.5]))
 def test_lockstep_sgd_keeps_identical_parameters(network, steps, lr):
     """After k steps of W -= lr dW from identical weights, both hold the same parameters."""
@@ -214,7 +206,6 @@ def test_lockstep_sgd_keeps_identical_parameters(network, steps, lr):
 
 
 @pytest.mark.parametrize("activation, variance_numerator", [("relu", 2.0), ("sigmoid", 1.0)])
-@settings(max_examples=10, deadline=None)
 @given(fan_in=st.integers(1, 1000), seed=st.integers(0, 2**32 - 1))
 def test_he_and_xavier_init_have_the_seeds_std(activation, variance_numerator, fan_in, seed):
     """std(W) = sqrt(2 / n) for ReLU layers (He), sqrt(1 / n) for sigmoid and softmax (Xavier).
