@@ -88,6 +88,13 @@ def matmul_inputs(draw):
 
 
 @st.composite
+def linear_inputs(draw):
+    """x of shape (..., k) with up to two batch axes (none: a 1-D x), W (k, n), b (n,)."""
+    batch, k, n = draw(shapes(max_dims=2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    return (draw(arrays(batch + (k,))), draw(arrays((k, n))), draw(arrays((n,)))), {}
+
+
+@st.composite
 def where_inputs(draw):
     condition_shape, x_shape, y_shape = draw(broadcastable_shapes(3)).input_shapes
     condition = draw(arrays(condition_shape)) > 0
@@ -171,6 +178,8 @@ OPS = [
        lambda x, y, condition: np.where(condition, x, y)),
     Op("matmul", matmul_inputs(), lambda x, y: x @ y, np.matmul),
     Op("Tensor.matmul", matmul_inputs(), lambda x, y: x.matmul(y), np.matmul),
+    Op("linear", linear_inputs(), F.linear, lambda x, weight, bias: x @ weight + bias),
+    Op("linear without bias", linear_inputs().map(lambda drawn: (drawn[0][:2], drawn[1])), F.linear, np.matmul),
     # elementwise, one input
     Op("neg", unary(), lambda x: -x, np.negative),
     Op("exp", unary(), lambda x: x.exp(), np.exp),

@@ -3,6 +3,7 @@ import numpy as np
 
 from tinygrad_np.nn import init as initializers
 from tinygrad_np.nn.module import Module, Parameter
+from tinygrad_np.ops.matmul import linear
 from tinygrad_np.tensor import Tensor
 
 
@@ -24,8 +25,7 @@ class Linear(Module):
         self.bias = Parameter(np.zeros(out_features), dtype=dtype) if bias else None
 
     def forward(self, x: Tensor) -> Tensor:
-        out = x @ self.weight
-        return out + self.bias if self.bias is not None else out
+        return linear(x, self.weight, self.bias)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}"

@@ -34,3 +34,42 @@ class MatMul(Function):
             if y_vector:
                 grad_y = grad_y.reshape(grad_y.shape[:-1])
         return grad_x, grad_y
+
+
+class Linear(Function):
+    """x @ W + b in one node, for nn.Linear: x (..., in), W (in, out), b (out,) or absent.
+
+    The value and gradients of MatMul then Add, with the bias added in place into the product
+    (one (..., out) buffer instead of two) and one node instead of two. With x and g taken as
+    rows: d/dx = g @ W^T, d/dW = x^T @ g, d/db = the sum of g's rows.
+    """
+    name = "linear"
+
+    def forward(self, x, weight, bias=None):
+        if x.ndim == 0 or weight.ndim != 2:
+            raise ValueError("linear needs x with at least one axis and a 2-D weight")
+        out = np.matmul(x, weight)
+        if bias is None:
+            return out
+        if bias.shape != weight.shape[1:]:
+            raise ValueError(f"linear needs a bias of shape {weight.shape[1:]}")
+        if bias.dtype == out.dtype:
+            out += bias  # the product is this op's own new buffer
+            return out
+        return out + bias
+
+    def backward(self, g, out, x, weight, bias=None):
+        needs_input_grad = self.needs_input_grad
+        grad_x = g @ weight.T if needs_input_grad[0] else None
+        if x.ndim != 2:
+            x, g = x.reshape(-1, x.shape[-1]), g.reshape(-1, g.shape[-1])
+        grad_weight = x.T @ g if needs_input_grad[1] else None
+        if bias is None:
+            return grad_x, grad_weight
+        return grad_x, grad_weight, g.sum(axis=0) if needs_input_grad[2] else None
+
+
+def linear(x, weight, bias=None):
+    """x @ weight + bias as one graph node (see Linear); x may be an array, as in `x @ weight`."""
+    x = weight._lift(x)
+    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
