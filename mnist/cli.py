@@ -27,3 +27,6 @@ def main(argv=None) -> int:
     except MnistError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # outside training (loading data, writing the report): nothing to save
+        print("\ninterrupted", file=sys.stderr)
+        return 130
