@@ -37,6 +37,8 @@ class CrossEntropy(Function):
 
     Targets (fixed, no gradient) are class indices (m,) or probability rows (m, C).
     Backward is exactly (softmax(logits) - Y) / m: the seed's dZ = A - Y, averaged.
+    With class indices Y is never built: the loss picks each row's entry, backward subtracts
+    at the labels.
     """
     name = "cross_entropy"
 
@@ -46,32 +48,47 @@ class CrossEntropy(Function):
         batch, classes = logits.shape
         if batch == 0:
             raise ValueError("cross_entropy of an empty batch")
-        self.targets = _target_rows(targets, batch, classes, logits.dtype)
-        log_probs = _log_softmax(logits, -1)
-        self.probs = np.exp(log_probs)
-        return -np.sum(self.targets * log_probs) / batch
+        self.labels, self.targets = _check_targets(targets, batch, classes, logits.dtype)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        self.probs = np.exp(shifted)
+        sums = self.probs.sum(axis=1, keepdims=True)
+        self.probs /= sums
+        log_sums = np.log(sums)  # log softmax = shifted - log_sums
+        if self.labels is not None:
+            return (log_sums.sum() - shifted[np.arange(batch), self.labels].sum()) / batch
+        return -np.sum(self.targets * (shifted - log_sums)) / batch
 
     def backward(self, g, out, logits):
-        # Under create_graph the softmax must be a graph node; a plain backward reuses forward's.
-        probs = self.probs if isinstance(logits, np.ndarray) else logits.softmax(-1)
-        return (probs - self.targets) * (g / logits.shape[0])
+        scale = g / logits.shape[0]
+        if not isinstance(logits, np.ndarray):  # create_graph: the softmax must be a graph node
+            return (logits.softmax(-1) - self._target_rows(logits.dtype)) * scale
+        if self.labels is None:
+            return (self.probs - self.targets) * scale
+        grad = self.probs * scale
+        grad[np.arange(len(grad)), self.labels] -= scale
+        return grad
+
+    def _target_rows(self, dtype) -> np.ndarray:
+        if self.labels is None:
+            return self.targets
+        rows = np.zeros(self.probs.shape, dtype=dtype)
+        rows[np.arange(len(rows)), self.labels] = 1
+        return rows
 
 
-def _target_rows(targets, batch, classes, dtype) -> np.ndarray:
-    """Integer labels become one-hot rows; probability rows are checked and kept."""
+def _check_targets(targets, batch, classes, dtype):
+    """(labels, None) for integer labels (checked to lie in range), (None, rows) for probability rows."""
     targets = np.asarray(getattr(targets, "data", targets))
     if targets.ndim == 1 and targets.dtype.kind in "iu":
         if targets.shape[0] != batch:
             raise ValueError(f"{targets.shape[0]} labels for {batch} rows of logits")
-        if targets.size and (targets.min() < 0 or targets.max() >= classes):
+        if targets.min() < 0 or targets.max() >= classes:
             raise ValueError(f"labels must lie in [0, {classes}), got {targets.min()}..{targets.max()}")
-        rows = np.zeros((batch, classes), dtype=dtype)
-        rows[np.arange(batch), targets] = 1
-        return rows
+        return targets, None
     if targets.shape != (batch, classes):
         raise ValueError(f"targets of shape {targets.shape} for logits of shape {(batch, classes)}: "
                          "give integer labels (batch,) or probability rows (batch, classes)")
-    return targets.astype(dtype, copy=False)
+    return None, targets.astype(dtype, copy=False)
 
 
 def cross_entropy(logits, targets):
