@@ -37,7 +37,7 @@ class Adam(Optimizer):
 
     def step(self) -> None:
         lr, (beta1, beta2), eps, weight_decay = self.lr, self.betas, self.eps, self.weight_decay
-        for p, buffers in zip(self.params, self.state):
+        for index, (p, buffers) in enumerate(zip(self.params, self.state)):
             if p.grad is None:
                 continue
             buffers["step"] += 1
@@ -47,7 +47,7 @@ class Adam(Optimizer):
                 p.data *= 1 - lr * weight_decay
             elif weight_decay:
                 grad = grad + weight_decay * p.data
-            exp_avg, exp_avg_sq, work = buffers["exp_avg"], buffers["exp_avg_sq"], np.empty_like(p.data)
+            exp_avg, exp_avg_sq, work = buffers["exp_avg"], buffers["exp_avg_sq"], self._work_array(index)
             exp_avg *= beta1
             exp_avg += np.multiply(grad, 1 - beta1, out=work)
             exp_avg_sq *= beta2

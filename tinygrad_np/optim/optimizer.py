@@ -26,6 +26,7 @@ class Optimizer:
             raise ValueError(f"learning rate must be >= 0, got {lr}")
         self.lr = lr
         self.state = [{} for _ in self.params]  # per parameter: buffer name -> ndarray or number
+        self._scratch = [None] * len(self.params)  # per parameter: a work array, not part of the state
 
     def zero_grad(self) -> None:
         """Drop every gradient (set to None, like PyTorch's set_to_none=True)."""
@@ -34,6 +35,13 @@ class Optimizer:
 
     def step(self) -> None:
         raise NotImplementedError(f"{type(self).__name__} must define step()")
+
+    def _work_array(self, index: int) -> np.ndarray:
+        """An array like params[index], kept from step to step: a step allocates nothing."""
+        data, work = self.params[index].data, self._scratch[index]
+        if work is None or work.shape != data.shape or work.dtype != data.dtype:
+            work = self._scratch[index] = np.empty_like(data)
+        return work
 
     def state_dict(self) -> dict:
         """Hyperparameters by name and copies of the buffers as 'state.{param index}.{buffer}',

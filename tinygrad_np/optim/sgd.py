@@ -31,11 +31,11 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         lr, momentum, weight_decay = self.lr, self.momentum, self.weight_decay
-        for p, buffers in zip(self.params, self.state):
+        for index, (p, buffers) in enumerate(zip(self.params, self.state)):
             if p.grad is None:
                 continue
             grad = p.grad.data  # read only: the array may be shared with another tensor's grad
-            work = np.empty_like(p.data)
+            work = self._work_array(index)
             if weight_decay:
                 grad = np.add(grad, np.multiply(p.data, weight_decay, out=work), out=work)
             if momentum:
