@@ -3,7 +3,7 @@ import numpy as np
 
 
 def _is_tensor(x) -> bool:
-    return hasattr(x, "_ctx")
+    return not isinstance(x, np.ndarray) and hasattr(x, "_ctx")  # ndarrays first: hasattr misses cost
 
 
 def values(x) -> np.ndarray:

@@ -65,8 +65,11 @@ class Log(Function):
 class ReLU(Function):
     """max(x, 0). Convention: ReLU'(0) = 0, as in PyTorch and the seed's `1 if z > 0 else 0`."""
     name = "relu"
-    def forward(self, x): return np.maximum(x, 0)
-    def backward(self, g, out, x): return g * (values(x) > 0)
+
+    # Against a row of zeros rather than the scalar 0: NumPy's maximum with a scalar operand takes
+    # a loop without SIMD, twice as slow on (256, 1024); likewise float * float beats float * bool.
+    def forward(self, x): return np.maximum(x, np.zeros(x.shape[-1:], x.dtype))
+    def backward(self, g, out, x): return g * (values(x) > 0).astype(out.dtype)
 
 
 class Sigmoid(Function):
