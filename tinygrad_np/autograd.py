@@ -20,8 +20,10 @@ def topological_order(root: Tensor) -> list:
         for parent in parents:
             if parent.requires_grad and parent not in visited:
                 visited.add(parent)
-                stack.append((parent, reversed(parent._parents)))
-                break
+                if parent._parents:
+                    stack.append((parent, reversed(parent._parents)))
+                    break
+                order.append(parent)  # a leaf is done at once
         else:
             stack.pop()
             order.append(node)
@@ -61,7 +63,7 @@ def run_backward(root: Tensor, seed, create_graph: bool) -> None:
                 data = parent.data
                 if parent_grad.shape != data.shape:
                     parent_grad = sum_to(parent_grad, data.shape)
-                if not create_graph and parent_grad.dtype != data.dtype:
+                if not create_graph and parent_grad.dtype is not data.dtype and parent_grad.dtype != data.dtype:
                     parent_grad = parent_grad.astype(data.dtype)
                 previous = pending.get(parent)
                 if previous is None:
@@ -87,10 +89,13 @@ def _store(node: Tensor, grad, create_graph: bool, stored: set) -> None:
         return
     if node.grad is not None:
         grad = node.grad.data + grad
+    elif not isinstance(grad, np.ndarray):
+        grad = np.array(grad)  # a NumPy scalar
     else:
-        owner = id(grad if getattr(grad, "base", None) is None else grad.base)
-        if owner in stored or not (isinstance(grad, np.ndarray) and grad.flags.writeable):
-            grad = np.array(grad)  # shared, a NumPy scalar, or a read-only broadcast view
+        base = grad.base
+        owner = id(grad if base is None else base)
+        if owner in stored or not grad.flags.writeable:
+            grad = grad.copy()  # shared, or a read-only broadcast view
         else:
             stored.add(owner)
     node.grad = _new_tensor(grad, None, ())
