@@ -2,7 +2,7 @@
 import numpy as np
 
 from tinygrad_np.function import Function
-from tinygrad_np.ops.dual import exp
+from tinygrad_np.ops.dual import exp, values
 
 
 def _log_softmax(x, axis):
@@ -49,36 +49,40 @@ class CrossEntropy(Function):
         if batch == 0:
             raise ValueError("cross_entropy of an empty batch")
         self.labels, self.targets = _check_targets(targets, batch, classes, logits.dtype)
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        self.probs = np.exp(shifted)
-        sums = self.probs.sum(axis=1, keepdims=True)
+        # Classes down the first axis of a copy: NumPy reduces a short last axis row by row, 10-20x
+        # slower than across rows (the max over 10 classes of 1024 rows: 46 us against 2 us).
+        shifted = np.array(logits.T, order="C")  # (classes, batch), this op's own buffer
+        shifted -= shifted.max(axis=0)
+        self.probs = np.exp(shifted)  # softmax, (classes, batch)
+        sums = self.probs.sum(axis=0)
         self.probs /= sums
         log_sums = np.log(sums)  # log softmax = shifted - log_sums
         if self.labels is not None:
-            return (log_sums.sum() - shifted[np.arange(batch), self.labels].sum()) / batch
-        return -np.sum(self.targets * (shifted - log_sums)) / batch
+            return (log_sums.sum() - shifted[self.labels, np.arange(batch)].sum()) / batch
+        return -np.sum(self.targets.T * (shifted - log_sums)) / batch
 
     def backward(self, g, out, logits):
         scale = g / logits.shape[0]
         if not isinstance(logits, np.ndarray):  # create_graph: the softmax must be a graph node
-            return (logits.softmax(-1) - self._target_rows(logits.dtype)) * scale
+            return (logits.softmax(-1) - self._target_rows(logits.shape, logits.dtype)) * scale
+        probs = self.probs.T  # (batch, classes)
         if self.labels is None:
-            return (self.probs - self.targets) * scale
-        grad = self.probs * scale
+            return (probs - self.targets) * scale
+        grad = probs * scale
         grad[np.arange(len(grad)), self.labels] -= scale
         return grad
 
-    def _target_rows(self, dtype) -> np.ndarray:
+    def _target_rows(self, shape, dtype) -> np.ndarray:
         if self.labels is None:
             return self.targets
-        rows = np.zeros(self.probs.shape, dtype=dtype)
-        rows[np.arange(len(rows)), self.labels] = 1
+        rows = np.zeros(shape, dtype=dtype)
+        rows[np.arange(shape[0]), self.labels] = 1
         return rows
 
 
 def _check_targets(targets, batch, classes, dtype):
     """(labels, None) for integer labels (checked to lie in range), (None, rows) for probability rows."""
-    targets = np.asarray(getattr(targets, "data", targets))
+    targets = np.asarray(values(targets))
     if targets.ndim == 1 and targets.dtype.kind in "iu":
         if targets.shape[0] != batch:
             raise ValueError(f"{targets.shape[0]} labels for {batch} rows of logits")
