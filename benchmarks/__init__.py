@@ -1,0 +1,1 @@
+"""Benchmarks of tinygrad_np against the closed-form NumPy network and PyTorch: `python -m benchmarks`."""

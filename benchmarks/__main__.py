@@ -1,0 +1,102 @@
+"""`python -m benchmarks` (`make bench`): the measurements and targets of issue 6.
+
+Writes benchmarks/results/latest.md and latest.json (or --out DIR) and prints PASS/FAIL per
+target. `--quick` runs a quarter epoch, fewer rounds and a one-epoch memory run (about a minute
+or two); the full run takes a few minutes on two cores.
+"""
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from benchmarks import allocation, end_to_end, machine, overhead, report, throughput
+from benchmarks.frameworks import TORCH_MISSING, torch
+from mnist import data as mnist_data
+from mnist.allocator import keep_freed_memory
+from mnist.atomic import atomic_write
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SECTIONS = ("throughput", "overhead", "accuracy", "memory", "allocation")
+ALLOCATION_CASES = [  # (layers, batch, dtype, framework): the issue's float64 case and the library's float32
+    ((784, 1024, 1024, 10), 1024, "float64", "reference"),
+    ((784, 1024, 1024, 10), 1024, "float32", "tinygrad"),
+    ((784, 128, 64, 10), 128, "float32", "tinygrad"),
+]
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="a quarter epoch, fewer rounds: a smoke run")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for NumPy's BLAS and PyTorch alike (default: what NumPy's BLAS uses, "
+                             f"now {machine.default_threads()})")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS), help="run only these parts")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for latest.md and latest.json")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    threads = args.threads or machine.default_threads()
+    rounds = 3 if args.quick else 5
+    notes = []
+    if not torch:
+        notes.append(TORCH_MISSING)
+        print(f"note: {TORCH_MISSING}", file=sys.stderr)
+    # As `python -m mnist` does at startup, and for every candidate alike (see the allocation part).
+    if keep_freed_memory():
+        notes.append("glibc's mmap and trim thresholds raised for the whole process (mnist.allocator), "
+                     "as the mnist CLI does at startup")
+    results = {"command": "python -m benchmarks" + (" " + " ".join(argv or sys.argv[1:])).rstrip(),
+               "machine": machine.describe(threads), "quick": args.quick, "notes": notes}
+    started = time.perf_counter()
+    with machine.limit_threads(threads):
+        if "throughput" in args.only:
+            dataset = mnist_data.load_dataset()
+            samples = 15000 if args.quick else None
+            features = mnist_data.to_features(dataset.train_images[:samples])
+            _log("training throughput (items 1, 2)")
+            results["throughput"] = throughput.measure(features, dataset.train_labels[:samples], rounds)
+            del features
+        if "overhead" in args.only:
+            _log("per-op overhead (item 3)")
+            results["overhead"] = overhead.measure(rounds=9 if args.quick else 15)
+        if "accuracy" in args.only:
+            _log("time to 98% test accuracy (item 4)")
+            results["time_to_accuracy"] = end_to_end.time_to_accuracy()
+    if "memory" in args.only:
+        _log("peak memory of a default training run (item 5)")
+        results["memory"] = end_to_end.default_run_memory(threads, epochs=1 if args.quick else None)
+    if "allocation" in args.only:
+        _log("allocator thresholds on and off")
+        cases = ALLOCATION_CASES[:1] if args.quick else ALLOCATION_CASES
+        results["allocation"] = [allocation.measure(layers, batch, dtype, which, rounds=2 if args.quick else 3,
+                                                    threads=threads)
+                                 for layers, batch, dtype, which in cases]
+    results["seconds"] = time.perf_counter() - started
+    results["targets"] = report.targets(results)
+    write(results, args.out)
+    for target in results["targets"]:
+        value = "-" if target["value"] is None else f"{target['value']:.3f}"
+        print(f"{report.status(target['passed']):7} {target['target']}: {value} ({target['limit']})")
+    print(f"wrote {args.out / 'latest.md'} and latest.json in {results['seconds']:.0f} s")
+    return 0
+
+
+def write(results: dict, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    with atomic_write(folder / "latest.json", "w") as file:
+        json.dump(results, file, indent=1, default=float)
+        file.write("\n")
+    with atomic_write(folder / "latest.md", "w") as file:
+        file.write(report.markdown(results))
+
+
+def _log(message: str) -> None:
+    print(f"... {message}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""The application as a user runs it: time to 98% test accuracy, and peak memory of `mnist train`.
+
+Time to accuracy drives mnist.train.Trainer with the default TrainConfig, as `python -m mnist
+train` does (its per-epoch validation and checkpoint included), and evaluates the test set after
+each epoch from the Trainer's log callback; that evaluation is the benchmark's, so its time is
+left out. The training time is the Trainer's own `train_seconds` (the epochs' steps).
+"""
+import contextlib
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from mnist.config import TrainConfig
+from mnist.evaluation import loss_and_accuracy
+from mnist.train import Trainer, prepare_data
+
+TARGET_ACCURACY = 0.98
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Reached(Exception):
+    pass
+
+
+def time_to_accuracy(target: float = TARGET_ACCURACY, config: TrainConfig = None) -> dict:
+    config = config or TrainConfig()
+    data = prepare_data(config)
+    epochs, benchmark_seconds = [], 0.0
+    with tempfile.TemporaryDirectory() as out_dir:
+        trainer = Trainer(config, data, out_dir, log=lambda line: None)
+
+        def after_epoch(line):
+            nonlocal benchmark_seconds
+            started = time.perf_counter()
+            _, accuracy = loss_and_accuracy(trainer.model, data.test_x, data.test_y)
+            benchmark_seconds += time.perf_counter() - started
+            epochs.append({"epoch": len(epochs) + 1, "test_accuracy": accuracy,
+                           "train_seconds": trainer.progress.train_seconds,
+                           "wall_seconds": time.perf_counter() - start - benchmark_seconds})
+            if accuracy >= target:
+                raise _Reached
+
+        trainer.log = after_epoch
+        start = time.perf_counter()
+        with contextlib.redirect_stderr(io.StringIO()):  # the progress bar's per-epoch lines
+            try:
+                trainer.run()
+            except _Reached:
+                pass
+    reached = bool(epochs) and epochs[-1]["test_accuracy"] >= target
+    return {"target": target, "reached": reached, "epochs": epochs,
+            "config": {k: v for k, v in config.to_dict().items() if v is not None},
+            "train_seconds": epochs[-1]["train_seconds"] if reached else None,
+            "wall_seconds": epochs[-1]["wall_seconds"] if reached else None}
+
+
+def default_run_memory(threads: int, epochs: int = None) -> dict:
+    """Peak resident memory of `python -m mnist train` with the defaults (its whole run: data,
+    training, test report and plots), from the child's own rusage."""
+    command = [sys.executable, "-m", "mnist", "train"] + (["--epochs", str(epochs)] if epochs else [])
+    with tempfile.TemporaryDirectory() as out_dir:
+        started = time.perf_counter()
+        child = subprocess.Popen(command + ["--out", out_dir], stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=thread_env(threads))
+        output = child.stdout.read()
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - started
+    if child.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({child.returncode}):\n{output[-2000:]}")
+    return {"command": " ".join(["python"] + command[1:]), "epochs": epochs or TrainConfig().epochs,
+            "peak_rss_mib": usage.ru_maxrss / 1024,  # Linux reports KiB
+            "wall_seconds": wall, "last_line": _summary_line(output)}
+
+
+def thread_env(threads: int) -> dict:
+    """The environment for a child process whose BLAS and OpenMP pools use `threads` threads."""
+    return {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads),
+            "MKL_NUM_THREADS": str(threads)}
+
+
+def _summary_line(output: str) -> str:
+    return next((line for line in reversed(output.splitlines()) if line.startswith("trained ")), "")

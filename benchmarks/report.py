@@ -1,0 +1,127 @@
+"""The targets of issue 6, judged PASS/FAIL, and the results as Markdown."""
+
+EPOCH_RATIO_LIMIT = 1.10        # tinygrad_np / reference, batch >= 64
+EPOCH_RATIO_LIMIT_SMALL = 1.25  # batch 32
+GEMM_FRACTION_LIMIT = 0.70      # of the large-GEMM GFLOP/s, 784-1024-1024-10 at batch 256
+GEMM_FRACTION_CONFIG = ([784, 1024, 1024, 10], 256)
+SECONDS_TO_ACCURACY_LIMIT = 10.0
+
+
+def _config_name(row) -> str:
+    return f"{'-'.join(map(str, row['layer_sizes']))} b{row['batch_size']}"
+
+
+def targets(results: dict) -> list:
+    """[{'target', 'value', 'limit', 'passed'}]; a target whose measurement was skipped has passed None."""
+    judged = []
+
+    def judge(target, value, limit, passed):
+        judged.append({"target": target, "value": value, "limit": limit, "passed": passed})
+
+    for row in results.get("throughput", []):
+        limit = EPOCH_RATIO_LIMIT_SMALL if row["batch_size"] < 64 else EPOCH_RATIO_LIMIT
+        judge(f"epoch time vs reference, {_config_name(row)}", row["ratio_to_reference"], f"<= {limit:.2f}x",
+              row["ratio_to_reference"] <= limit)
+    for row in results.get("throughput", []):
+        ratio = row["ratio_to_torch"]
+        judge(f"epoch time vs PyTorch, {_config_name(row)}", ratio, "< 1.00x", None if ratio is None else ratio < 1.0)
+    for row in results.get("throughput", []):
+        if (row["layer_sizes"], row["batch_size"]) == GEMM_FRACTION_CONFIG:
+            judge(f"GFLOP/s vs large GEMM, {_config_name(row)}", row["fraction_of_gemm"],
+                  f">= {GEMM_FRACTION_LIMIT:.0%}", row["fraction_of_gemm"] >= GEMM_FRACTION_LIMIT)
+    overhead = results.get("overhead")
+    if overhead:
+        us = overhead["elementwise"]["us"]
+        judge("recorded elementwise op vs PyTorch requires_grad (us)", us["tinygrad_np"],
+              f"<= {us['torch']:.2f} us" if "torch" in us else "<= PyTorch's",
+              us["tinygrad_np"] <= us["torch"] if "torch" in us else None)
+    accuracy = results.get("time_to_accuracy")
+    if accuracy:
+        seconds = accuracy["train_seconds"]
+        judge(f"default run reaches {accuracy['target']:.0%} test accuracy (training s)", seconds,
+              f"<= {SECONDS_TO_ACCURACY_LIMIT:.0f} s", accuracy["reached"] and seconds <= SECONDS_TO_ACCURACY_LIMIT)
+    return judged
+
+
+def status(passed) -> str:
+    return {True: "PASS", False: "FAIL", None: "skipped"}[passed]
+
+
+def _number(value, digits=2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def markdown(results: dict) -> str:
+    machine = results["machine"]
+    lines = [
+        "# Benchmarks", "",
+        f"`{results['command']}` on {machine['date'][:10]}: {machine['cpu']}, {machine['cores']} cores; "
+        f"BLAS {machine['blas']} (kernel {machine['blas_kernel']}"
+        + (f", OPENBLAS_CORETYPE={machine['OPENBLAS_CORETYPE']}" if machine["OPENBLAS_CORETYPE"] else "")
+        + f"), {machine['threads']} threads for NumPy and PyTorch; Python {machine['python']}, "
+        f"NumPy {machine['numpy']}, PyTorch {machine['torch'] or 'not installed'}; float32. "
+        "Medians over rounds run in turns; ratios are medians of the per-round ratios.", ""]
+    if results.get("notes"):
+        lines += [f"- {note}" for note in results["notes"]] + [""]
+    rows = results.get("throughput")
+    if rows:
+        lines += [f"## Training throughput: one epoch of {rows[0]['samples']:,} samples, plain SGD", "",
+                  "| layers | batch | tinygrad_np s | reference s | PyTorch s | vs reference | vs PyTorch "
+                  "| GFLOP/s | of large GEMM |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for row in rows:
+            seconds = row["seconds"]
+            lines.append(
+                f"| {'-'.join(map(str, row['layer_sizes']))} | {row['batch_size']} | {seconds['tinygrad_np']:.3f} "
+                f"| {seconds['reference']:.3f} | {_number(seconds.get('torch'), 3)} "
+                f"| {row['ratio_to_reference']:.2f}x | {_number(row['ratio_to_torch'])}x "
+                f"| {row['gflops']['tinygrad_np']:.0f} | {row['fraction_of_gemm']:.0%} |")
+        lines += ["", f"Large GEMM (2048 x 2048 float32, same rounds): "
+                  f"{min(r['gemm_gflops'] for r in rows):.0f}-{max(r['gemm_gflops'] for r in rows):.0f} GFLOP/s "
+                  "(the median of each row's rounds). GFLOP/s counts the matrix products only: forward, "
+                  "weight gradients, and input gradients below the first layer.", ""]
+    overhead = results.get("overhead")
+    if overhead:
+        lines += ["## Per-op overhead (microseconds per op, result dropped)", "",
+                  "| op | NumPy | tinygrad_np, recorded | PyTorch, requires_grad |", "|---|---:|---:|---:|"]
+        for kind, label in (("elementwise", "a * b"), ("matmul", "a @ b")):
+            us, shape = overhead[kind]["us"], "x".join(map(str, overhead[kind]["shape"]))
+            lines.append(f"| {label}, float32 {shape} | {us['numpy']:.2f} | {us['tinygrad_np']:.2f} "
+                         f"| {_number(us.get('torch'))} |")
+        lines.append("")
+    accuracy = results.get("time_to_accuracy")
+    if accuracy:
+        config = accuracy["config"]
+        per_epoch = ", ".join(f"{e['test_accuracy']:.2%}" for e in accuracy["epochs"])
+        reached = (f"reached after epoch {len(accuracy['epochs'])}: {accuracy['train_seconds']:.1f} s of training "
+                   f"({accuracy['wall_seconds']:.1f} s with the per-epoch validation and checkpoint)"
+                   if accuracy["reached"] else f"not reached in {config['epochs']} epochs")
+        lines += [f"## Time to {accuracy['target']:.0%} test accuracy, default TrainConfig", "",
+                  f"{'-'.join(map(str, config['layer_sizes']))} {config['activation']}, batch {config['batch_size']}, "
+                  f"{config['optimizer']} lr {config['lr']} momentum {config['momentum']}, {config['schedule']} schedule, "
+                  f"{config['epochs']} epochs: {reached}. Test accuracy after each epoch: {per_epoch}.", ""]
+    memory = results.get("memory")
+    if memory:
+        lines += ["## Peak memory of a default training run", "",
+                  f"`{memory['command']}` ({memory['epochs']} epochs, test report and plots included): "
+                  f"peak RSS {memory['peak_rss_mib']:.0f} MiB, {memory['wall_seconds']:.1f} s wall. "
+                  f"{memory['last_line']}", ""]
+    allocation = results.get("allocation")
+    if allocation:
+        lines += [f"## glibc thresholds (mnist.allocator) on and off: {allocation[0]['runs']['on'][0]['samples']:,} "
+                  "samples after as many to warm up, in a fresh process each", "",
+                  "| layers | batch | dtype | framework | on s | off s | on/off | faults/step on | faults/step off "
+                  "| peak RSS on / off MiB |",
+                  "|---|---:|---|---|---:|---:|---:|---:|---:|---:|"]
+        for row in allocation:
+            rss = [max(run["peak_rss_mib"] for run in row["runs"][setting]) for setting in ("on", "off")]
+            lines.append(f"| {'-'.join(map(str, row['layer_sizes']))} | {row['batch_size']} | {row['dtype']} "
+                         f"| {row['framework']} | {row['on_seconds']:.3f} | {row['off_seconds']:.3f} "
+                         f"| {row['on_off_ratio']:.2f}x | {row['on_faults_per_step']:.0f} "
+                         f"| {row['off_faults_per_step']:.0f} | {rss[0]:.0f} / {rss[1]:.0f} |")
+        lines.append("")
+    lines += ["## Targets", "", "| target | measured | limit | result |", "|---|---:|---|---|"]
+    for target in results["targets"]:
+        lines.append(f"| {target['target']} | {_number(target['value'])} | {target['limit']} "
+                     f"| {status(target['passed'])} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,94 @@
+"""One epoch of MLP training (plain SGD, float32 unless asked, same data, same initial weights) three ways.
+
+- tinygrad_np: mnist.model.MLP, cross_entropy, optim.SGD, as an application writes it.
+- reference: mnist.reference.train_step, the closed-form NumPy network (the same math by hand).
+- torch: PyTorch eager, nn.Linear + ReLU, F.cross_entropy, torch.optim.SGD.
+
+Batches are consecutive slices of a training set shuffled once, so no candidate pays for a
+gather; each step reads its loss as a Python float, as a training loop's log does.
+"""
+import numpy as np
+
+from benchmarks.frameworks import torch
+from mnist import reference
+from mnist.model import MLP
+from tinygrad_np import Tensor
+from tinygrad_np.nn.functional import cross_entropy
+from tinygrad_np.optim import SGD
+
+LEARNING_RATE = 0.05
+
+
+def training_flops(layer_sizes, samples: int) -> int:
+    """Multiply-adds x 2 of the matrix products in forward and backward (elementwise work left out):
+    forward and the weight gradient for every layer, the input gradient for all but the first."""
+    products = [fan_in * fan_out for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:])]
+    return 2 * samples * (3 * sum(products) - products[0])
+
+
+class Workload:
+    """The data and initial weights shared by all three; each `*_epoch` makes a fresh runner."""
+
+    def __init__(self, features: np.ndarray, labels: np.ndarray, layer_sizes, seed: int = 0, dtype=np.float32):
+        order = np.random.default_rng(seed).permutation(len(features))
+        self.x = np.ascontiguousarray(features[order], dtype=dtype)
+        self.labels = labels[order].astype(np.intp)
+        self.one_hot = np.eye(layer_sizes[-1], dtype=dtype)[self.labels]
+        self.layer_sizes = tuple(layer_sizes)
+        self.model_seed, self.dtype = seed, dtype
+
+    def model(self) -> MLP:
+        return MLP(self.layer_sizes, seed=self.model_seed, dtype=self.dtype)
+
+    def flops(self) -> int:
+        return training_flops(self.layer_sizes, len(self.x))
+
+    def tinygrad_epoch(self, batch_size: int):
+        model = self.model()
+        optimizer = SGD(model.parameters(), lr=LEARNING_RATE)
+        x, labels, samples = self.x, self.labels, len(self.x)
+
+        def epoch():
+            for start in range(0, samples, batch_size):
+                loss = cross_entropy(model(Tensor.from_numpy(x[start:start + batch_size])),
+                                     labels[start:start + batch_size])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                loss.item()
+        return epoch
+
+    def reference_epoch(self, batch_size: int):
+        params = reference.params_from_model(self.model())
+        activations = ["relu"] * (len(self.layer_sizes) - 2)
+        x, one_hot, samples = self.x, self.one_hot, len(self.x)
+
+        def epoch():
+            for start in range(0, samples, batch_size):
+                reference.train_step(params, x[start:start + batch_size], one_hot[start:start + batch_size],
+                                     activations, LEARNING_RATE)
+        return epoch
+
+    def torch_epoch(self, batch_size: int):
+        params = reference.params_from_model(self.model())
+        layers = []
+        for W, b in params:
+            linear = torch.nn.Linear(*W.shape)
+            with torch.no_grad():
+                linear.weight.copy_(torch.from_numpy(W.T.copy()))
+                linear.bias.copy_(torch.from_numpy(b))
+            layers += [linear, torch.nn.ReLU()]
+        model = torch.nn.Sequential(*layers[:-1])
+        optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
+        x, labels = torch.from_numpy(self.x), torch.from_numpy(self.labels.astype(np.int64))
+        samples = len(self.x)
+        cross_entropy_loss = torch.nn.functional.cross_entropy
+
+        def epoch():
+            for start in range(0, samples, batch_size):
+                loss = cross_entropy_loss(model(x[start:start + batch_size]), labels[start:start + batch_size])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                loss.item()
+        return epoch
