@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 
-from benchmarks.end_to_end import ROOT, thread_env
+from benchmarks.end_to_end import ROOT, peak_rss_mib, thread_env
 
 SETTINGS = ("on", "off")
 SAMPLES = 15000
@@ -53,7 +53,7 @@ def _child(layer_spec: str, batch_size: str, dtype: str, which: str, setting: st
     dataset = mnist_data.load_dataset()
     workload = Workload(mnist_data.to_features(dataset.train_images[:SAMPLES]), dataset.train_labels[:SAMPLES],
                         tuple(int(size) for size in layer_spec.split("-")), dtype=dtype)
-    epoch = getattr(workload, f"{which}_epoch")(int(batch_size))
+    [epoch] = getattr(workload, f"{which}_epoch")(int(batch_size))
     epoch()  # warm-up: the first pass pays for first touches under any setting
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     started = time.perf_counter()
@@ -62,7 +62,7 @@ def _child(layer_spec: str, batch_size: str, dtype: str, which: str, setting: st
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
     steps = -(-len(workload.x) // int(batch_size))
     print(json.dumps({"seconds": seconds, "faults_per_step": faults / steps, "samples": SAMPLES,
-                      "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "peak_rss_mib": peak_rss_mib()}))
 
 
 if __name__ == "__main__":

@@ -58,30 +58,50 @@ def time_to_accuracy(target: float = TARGET_ACCURACY, config: TrainConfig = None
             "wall_seconds": epochs[-1]["wall_seconds"] if reached else None}
 
 
+# `python -m mnist ARGS`, then this process's peak RSS on the last line. Read inside the child:
+# a child's ru_maxrss starts at its parent's size, which Linux carries over fork and exec.
+_REPORT_PEAK = """import runpy, sys
+from benchmarks.end_to_end import peak_rss_mib
+sys.argv[0] = "mnist"
+try:
+    runpy.run_module("mnist", run_name="__main__", alter_sys=True)
+finally:
+    print(f"peak_rss_mib {peak_rss_mib()}")
+"""
+
+
 def default_run_memory(threads: int, epochs: int = None) -> dict:
     """Peak resident memory of `python -m mnist train` with the defaults (its whole run: data,
-    training, test report and plots), from the child's own rusage."""
-    command = [sys.executable, "-m", "mnist", "train"] + (["--epochs", str(epochs)] if epochs else [])
+    training, test report and plots)."""
+    arguments = ["train"] + (["--epochs", str(epochs)] if epochs else [])
     with tempfile.TemporaryDirectory() as out_dir:
         started = time.perf_counter()
-        child = subprocess.Popen(command + ["--out", out_dir], stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, text=True, cwd=ROOT, env=thread_env(threads))
-        output = child.stdout.read()
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
+        done = subprocess.run([sys.executable, "-c", _REPORT_PEAK] + arguments + ["--out", out_dir],
+                              capture_output=True, text=True, cwd=ROOT, env=thread_env(threads))
         wall = time.perf_counter() - started
-    if child.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed ({child.returncode}):\n{output[-2000:]}")
-    return {"command": " ".join(["python"] + command[1:]), "epochs": epochs or TrainConfig().epochs,
-            "peak_rss_mib": usage.ru_maxrss / 1024,  # Linux reports KiB
-            "wall_seconds": wall, "last_line": _summary_line(output)}
+    lines = done.stdout.splitlines()
+    if done.returncode != 0 or not lines or not lines[-1].startswith("peak_rss_mib "):
+        raise RuntimeError(f"python -m mnist {' '.join(arguments)} failed ({done.returncode}):\n"
+                           f"{(done.stdout + done.stderr)[-2000:]}")
+    return {"command": "python -m mnist " + " ".join(arguments), "epochs": epochs or TrainConfig().epochs,
+            "peak_rss_mib": float(lines[-1].split()[1]), "wall_seconds": wall,
+            "last_line": next((line for line in reversed(lines) if line.startswith("trained ")), "")}
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory since it started (VmHWM; ru_maxrss where /proc is absent)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def thread_env(threads: int) -> dict:
     """The environment for a child process whose BLAS and OpenMP pools use `threads` threads."""
     return {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads),
             "MKL_NUM_THREADS": str(threads)}
-
-
-def _summary_line(output: str) -> str:
-    return next((line for line in reversed(output.splitlines()) if line.startswith("trained ")), "")

@@ -2,7 +2,9 @@
 
 Shared machines drift by up to 1.5x between minutes, so two candidates are only compared
 within a round: the ratio is taken round by round and its median reported, never the ratio
-of two medians measured minutes apart.
+of two medians measured minutes apart. A candidate may be split into parts (an epoch into
+quarters): the parts then take turns too (A1 B1 A2 B2 ...), so a burst of load from another
+process lands on both candidates alike, and a round's time is the sum of its parts.
 """
 import gc
 import statistics
@@ -28,18 +30,25 @@ class Turns:
 
 
 def run_in_turns(candidates: dict, rounds: int, warmup: int = 1) -> Turns:
-    """Time each callable `rounds` times, one call per candidate per round, after `warmup` calls.
+    """Time each candidate `rounds` times, once per round, after `warmup` untimed rounds.
 
-    The garbage collector runs before each timed call (and stays on during it, as in real use),
-    so one candidate does not pay for another's garbage.
+    A candidate is a callable, or a list of callables that together make one run (its parts);
+    all candidates given as lists need the same number of parts. The garbage collector runs
+    before each timed call (and stays on during it, as in real use), so one candidate does not
+    pay for another's garbage.
     """
-    for _ in range(warmup):
-        for run in candidates.values():
-            run()
+    parts = {name: run if isinstance(run, list) else [run] for name, run in candidates.items()}
+    count = max(len(p) for p in parts.values())
     turns = Turns({name: [] for name in candidates})
-    for _ in range(rounds):
-        for name, run in candidates.items():
-            turns.seconds[name].append(timed(run))
+    for round_index in range(warmup + rounds):
+        seconds = dict.fromkeys(candidates, 0.0)
+        for index in range(count):
+            for name, runs in parts.items():
+                if index < len(runs):
+                    seconds[name] += timed(runs[index])
+        if round_index >= warmup:
+            for name, value in seconds.items():
+                turns.seconds[name].append(value)
     return turns
 
 

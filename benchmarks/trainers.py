@@ -5,7 +5,9 @@
 - torch: PyTorch eager, nn.Linear + ReLU, F.cross_entropy, torch.optim.SGD.
 
 Batches are consecutive slices of a training set shuffled once, so no candidate pays for a
-gather; each step reads its loss as a Python float, as a training loop's log does.
+gather; each step reads its loss as a Python float, as a training loop's log does. Each
+`*_epoch(batch_size, parts)` returns `parts` callables that together train one epoch, in order,
+so the harness can interleave the candidates' parts.
 """
 import numpy as np
 
@@ -27,7 +29,8 @@ def training_flops(layer_sizes, samples: int) -> int:
 
 
 class Workload:
-    """The data and initial weights shared by all three; each `*_epoch` makes a fresh runner."""
+    """The data and initial weights shared by all three; each `*_epoch` makes a fresh runner,
+    and `weights[name]()` gives that runner's current (W, b) arrays, W as (in, out)."""
 
     def __init__(self, features: np.ndarray, labels: np.ndarray, layer_sizes, seed: int = 0, dtype=np.float32):
         order = np.random.default_rng(seed).permutation(len(features))
@@ -36,6 +39,7 @@ class Workload:
         self.one_hot = np.eye(layer_sizes[-1], dtype=dtype)[self.labels]
         self.layer_sizes = tuple(layer_sizes)
         self.model_seed, self.dtype = seed, dtype
+        self.weights = {}
 
     def model(self) -> MLP:
         return MLP(self.layer_sizes, seed=self.model_seed, dtype=self.dtype)
@@ -43,33 +47,42 @@ class Workload:
     def flops(self) -> int:
         return training_flops(self.layer_sizes, len(self.x))
 
-    def tinygrad_epoch(self, batch_size: int):
+    def _split(self, batch_size: int, parts: int, train_range) -> list:
+        """`parts` callables, each training the batches of its share of the epoch."""
+        starts = list(range(0, len(self.x), batch_size))
+        bounds = [round(len(starts) * i / parts) for i in range(parts + 1)]
+        return [lambda first=starts[a], stop=(starts[b] if b < len(starts) else len(self.x)):
+                train_range(first, stop) for a, b in zip(bounds, bounds[1:])]
+
+    def tinygrad_epoch(self, batch_size: int, parts: int = 1) -> list:
         model = self.model()
         optimizer = SGD(model.parameters(), lr=LEARNING_RATE)
-        x, labels, samples = self.x, self.labels, len(self.x)
+        x, labels = self.x, self.labels
+        self.weights["tinygrad_np"] = lambda: [p.data for p in model.parameters()]
 
-        def epoch():
-            for start in range(0, samples, batch_size):
+        def train_range(first, stop):
+            for start in range(first, stop, batch_size):
                 loss = cross_entropy(model(Tensor.from_numpy(x[start:start + batch_size])),
                                      labels[start:start + batch_size])
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
                 loss.item()
-        return epoch
+        return self._split(batch_size, parts, train_range)
 
-    def reference_epoch(self, batch_size: int):
+    def reference_epoch(self, batch_size: int, parts: int = 1) -> list:
         params = reference.params_from_model(self.model())
         activations = ["relu"] * (len(self.layer_sizes) - 2)
-        x, one_hot, samples = self.x, self.one_hot, len(self.x)
+        x, one_hot = self.x, self.one_hot
+        self.weights["reference"] = lambda: [array for pair in params for array in pair]
 
-        def epoch():
-            for start in range(0, samples, batch_size):
+        def train_range(first, stop):
+            for start in range(first, stop, batch_size):
                 reference.train_step(params, x[start:start + batch_size], one_hot[start:start + batch_size],
                                      activations, LEARNING_RATE)
-        return epoch
+        return self._split(batch_size, parts, train_range)
 
-    def torch_epoch(self, batch_size: int):
+    def torch_epoch(self, batch_size: int, parts: int = 1) -> list:
         params = reference.params_from_model(self.model())
         layers = []
         for W, b in params:
@@ -81,14 +94,14 @@ class Workload:
         model = torch.nn.Sequential(*layers[:-1])
         optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
         x, labels = torch.from_numpy(self.x), torch.from_numpy(self.labels.astype(np.int64))
-        samples = len(self.x)
         cross_entropy_loss = torch.nn.functional.cross_entropy
+        self.weights["torch"] = lambda: [p.detach().numpy().T for p in model.parameters()]
 
-        def epoch():
-            for start in range(0, samples, batch_size):
+        def train_range(first, stop):
+            for start in range(first, stop, batch_size):
                 loss = cross_entropy_loss(model(x[start:start + batch_size]), labels[start:start + batch_size])
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
                 loss.item()
-        return epoch
+        return self._split(batch_size, parts, train_range)
