@@ -39,7 +39,7 @@ class Sequential(Module):
             setattr(self, str(index), module)
 
     def __iter__(self):
-        return (module for _, module in self.named_children())
+        return iter([value for value in vars(self).values() if isinstance(value, Module)])
 
     def __len__(self):
         return sum(1 for _ in self.named_children())
