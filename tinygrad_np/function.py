@@ -6,7 +6,7 @@ helpers in `ops.dual`, one definition serves both, so higher derivatives need no
 It returns one gradient per input (None for no gradient) in the broadcast shape; the graph walk
 sums each back to its input's shape.
 """
-from tinygrad_np.errors import ShapeError
+from tinygrad_np.errors import ArgumentError, ShapeError
 from tinygrad_np.grad_mode import _state as _grad_mode
 
 
@@ -30,6 +30,8 @@ class Function:
         try:
             data = fn.forward(*[t.data for t in inputs], **params)
         except ValueError as error:
+            if isinstance(error, ArgumentError):
+                raise
             shapes = ", ".join(str(t.shape) for t in inputs)
             raise ShapeError(f"{cls.name}: cannot combine shapes {shapes}{_shape_params(params)}: {error}") from None
         if _grad_mode.enabled:

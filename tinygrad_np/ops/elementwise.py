@@ -1,6 +1,7 @@
 """Elementwise ops. Inputs broadcast as in NumPy; the graph walk sums gradients back to shape."""
 import numpy as np
 
+from tinygrad_np.errors import ArgumentError
 from tinygrad_np.function import Function
 from tinygrad_np.ops.dual import log, values, where as dual_where
 
@@ -102,7 +103,7 @@ class Clip(Function):
 
     def forward(self, x, low=None, high=None):
         if low is None and high is None:
-            raise ValueError("clip needs low, high or both")
+            raise ArgumentError("clip needs low, high or both")
         self.low, self.high = low, high
         return np.clip(x, low, high)
 

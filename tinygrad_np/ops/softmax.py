@@ -1,6 +1,7 @@
 """Softmax, log-softmax and the fused softmax cross-entropy, all shifted by the max for stability."""
 import numpy as np
 
+from tinygrad_np.errors import ArgumentError
 from tinygrad_np.function import Function
 from tinygrad_np.ops.dual import exp, values
 
@@ -87,7 +88,7 @@ def _check_targets(targets, batch, classes, dtype):
         if targets.shape[0] != batch:
             raise ValueError(f"{targets.shape[0]} labels for {batch} rows of logits")
         if targets.min() < 0 or targets.max() >= classes:
-            raise ValueError(f"labels must lie in [0, {classes}), got {targets.min()}..{targets.max()}")
+            raise ArgumentError(f"cross_entropy: labels must lie in [0, {classes}), got {targets.min()}..{targets.max()}")
         return targets, None
     if targets.shape != (batch, classes):
         raise ValueError(f"targets of shape {targets.shape} for logits of shape {(batch, classes)}: "
