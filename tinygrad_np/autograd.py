@@ -1,7 +1,7 @@
 """The reverse-mode walk: order the graph, then hand each node's gradient to its inputs."""
 import numpy as np
 
-from tinygrad_np.grad_mode import enable_grad, no_grad
+from tinygrad_np.grad_mode import _state as _grad_mode
 from tinygrad_np.ops.dual import sum_to
 from tinygrad_np.tensor import Tensor, _new_tensor
 
@@ -37,7 +37,8 @@ def run_backward(root: Tensor, seed, create_graph: bool) -> None:
     result is differentiable. Gradients from several consumers of one tensor add up; in the
     plain case the sum is accumulated in place once this walk owns the buffer.
     """
-    with enable_grad() if create_graph else no_grad():
+    recording, _grad_mode.enabled = _grad_mode.enabled, create_graph  # no_grad(), or enable_grad()
+    try:
         pending = {root: _new_tensor(seed, None, ()) if create_graph else seed}  # node -> its gradient
         owned = set()  # nodes whose pending gradient is a buffer this walk allocated
         stored = set()  # ids of the buffers (or views' bases) already handed to a .grad
@@ -76,6 +77,8 @@ def run_backward(root: Tensor, seed, create_graph: bool) -> None:
                     pending[parent] = total = np.add(previous, parent_grad)
                     if isinstance(total, np.ndarray):  # 0-d sums come back as NumPy scalars
                         owned.add(parent)
+    finally:
+        _grad_mode.enabled = recording
 
 
 def _store(node: Tensor, grad, create_graph: bool, stored: set) -> None:
