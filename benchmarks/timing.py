@@ -4,7 +4,10 @@ Shared machines drift by up to 1.5x between minutes, so two candidates are only 
 within a round: the ratio is taken round by round and its median reported, never the ratio
 of two medians measured minutes apart. A candidate may be split into parts (an epoch into
 quarters): the parts then take turns too (A1 B1 A2 B2 ...), so a burst of load from another
-process lands on both candidates alike, and a round's time is the sum of its parts.
+process lands on both candidates alike, and a round's time is the sum of its parts. The order
+rotates from turn to turn (A1 B1 C1, B2 C2 A2, ...): whoever runs right after a large GEMM
+starts on a flushed cache and measurably slower (about 10% for a quarter epoch at batch 128),
+so no candidate may always be the one that follows it.
 """
 import gc
 import statistics
@@ -38,14 +41,15 @@ def run_in_turns(candidates: dict, rounds: int, warmup: int = 1) -> Turns:
     pay for another's garbage.
     """
     parts = {name: run if isinstance(run, list) else [run] for name, run in candidates.items()}
-    count = max(len(p) for p in parts.values())
+    names, count = list(parts), max(len(p) for p in parts.values())
     turns = Turns({name: [] for name in candidates})
     for round_index in range(warmup + rounds):
         seconds = dict.fromkeys(candidates, 0.0)
         for index in range(count):
-            for name, runs in parts.items():
-                if index < len(runs):
-                    seconds[name] += timed(runs[index])
+            shift = (round_index * count + index) % len(names)
+            for name in names[shift:] + names[:shift]:
+                if index < len(parts[name]):
+                    seconds[name] += timed(parts[name][index])
         if round_index >= warmup:
             for name, value in seconds.items():
                 turns.seconds[name].append(value)

@@ -39,7 +39,8 @@ def test_parts_take_turns_and_add_up():
     turns = run_in_turns({"a": [lambda: calls.append("a1"), lambda: calls.append("a2")],
                           "b": [lambda: calls.append("b1"), lambda: calls.append("b2")],
                           "c": lambda: calls.append("c")}, rounds=2, warmup=1)
-    assert calls == ["a1", "b1", "c", "a2", "b2"] * 3
+    # the order rotates with every turn; each round calls every part once
+    assert calls == ["a1", "b1", "c", "b2", "a2"] + ["c", "a1", "b1", "a2", "b2"] + ["b1", "c", "a1", "a2", "b2"]
     assert all(len(seconds) == 2 for seconds in turns.seconds.values())
 
 
