@@ -105,8 +105,8 @@ def markdown(results: dict) -> str:
     if memory:
         lines += ["## Peak memory of a default training run", "",
                   f"`{memory['command']}` ({memory['epochs']} epochs, test report and plots included): "
-                  f"peak RSS {memory['peak_rss_mib']:.0f} MiB, {memory['wall_seconds']:.1f} s wall. "
-                  f"{memory['last_line']}", ""]
+                  f"peak RSS {memory['peak_rss_mib']:.0f} MiB, {memory['wall_seconds']:.1f} s wall "
+                  f"(its own report: {memory['last_line'].split(';')[0]}).", ""]
     allocation = results.get("allocation")
     if allocation:
         lines += [f"## glibc thresholds (mnist.allocator) on and off: {allocation[0]['runs']['on'][0]['samples']:,} "
@@ -123,6 +123,6 @@ def markdown(results: dict) -> str:
         lines.append("")
     lines += ["## Targets", "", "| target | measured | limit | result |", "|---|---:|---|---|"]
     for target in results["targets"]:
-        lines.append(f"| {target['target']} | {_number(target['value'])} | {target['limit']} "
+        lines.append(f"| {target['target']} | {_number(target['value'], 3)} | {target['limit']} "
                      f"| {status(target['passed'])} |")
     return "\n".join(lines) + "\n"
