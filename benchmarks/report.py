@@ -51,6 +51,10 @@ def _number(value, digits=2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _ratio(value) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
 def markdown(results: dict) -> str:
     machine = results["machine"]
     lines = [
@@ -74,7 +78,7 @@ def markdown(results: dict) -> str:
             lines.append(
                 f"| {'-'.join(map(str, row['layer_sizes']))} | {row['batch_size']} | {seconds['tinygrad_np']:.3f} "
                 f"| {seconds['reference']:.3f} | {_number(seconds.get('torch'), 3)} "
-                f"| {row['ratio_to_reference']:.2f}x | {_number(row['ratio_to_torch'])}x "
+                f"| {row['ratio_to_reference']:.2f}x | {_ratio(row['ratio_to_torch'])} "
                 f"| {row['gflops']['tinygrad_np']:.0f} | {row['fraction_of_gemm']:.0%} |")
         lines += ["", f"Large GEMM (2048 x 2048 float32, same rounds): "
                   f"{min(r['gemm_gflops'] for r in rows):.0f}-{max(r['gemm_gflops'] for r in rows):.0f} GFLOP/s "
