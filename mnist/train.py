@@ -4,6 +4,7 @@ Each epoch's batch order comes from a generator seeded with (seed, epoch), and t
 holds the position inside the epoch, the optimizer state and the dropout generator's state, so
 a run interrupted at any step and resumed ends with exactly the parameters of an unbroken run.
 """
+import itertools
 import signal
 import time
 from dataclasses import dataclass, field
@@ -157,12 +158,12 @@ class Trainer:
     def _train_epoch(self, epoch: int) -> None:
         config, progress = self.config, self.progress
         x, y = self.data.train_x, self.data.train_y
-        order = np.random.default_rng([config.seed, epoch]).permutation(len(x))
-        batches = self.batches_per_epoch
-        bar = ProgressBar(batches, f"epoch {epoch + 1}/{config.epochs}")
+        epoch_rng = np.random.default_rng([config.seed, epoch])
+        batches = itertools.islice(mnist_data.iterate_minibatches(len(x), config.batch_size, epoch_rng),
+                                   progress.batch, None)  # a resumed epoch skips the batches it had done
+        bar = ProgressBar(self.batches_per_epoch, f"epoch {epoch + 1}/{config.epochs}")
         started = time.perf_counter()
-        for batch in range(progress.batch, batches):
-            index = order[batch * config.batch_size:(batch + 1) * config.batch_size]
+        for batch, index in enumerate(batches, start=progress.batch):
             self.optimizer.lr = self.schedule(progress.step)
             loss, correct = self._step(x[index], y[index])
             progress.batch, progress.step = batch + 1, progress.step + 1
