@@ -18,7 +18,7 @@ from matplotlib.ticker import MaxNLocator
 
 from mnist import reference
 from mnist.commands import arguments
-from mnist.data import load_dataset, one_hot, to_features
+from mnist.data import iterate_minibatches, load_dataset, one_hot, to_features
 from mnist.model import DEFAULT_LAYER_SIZES, MLP
 from mnist.plots import save_figure
 from tinygrad_np import Tensor, nn
@@ -178,7 +178,7 @@ def add_parser(subparsers) -> None:
         "compare", help="check autograd gradients against the hand-derived reference network",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--layers", type=arguments.positive_int, nargs="+", dest="layer_sizes",
-                        default=list(DEFAULT_LAYER_SIZES), metavar="N",
+                        action=arguments.LayerSizes, default=DEFAULT_LAYER_SIZES, metavar="N",
                         help="layer sizes, 784 first and 10 last (default: "
                              + " ".join(map(str, DEFAULT_LAYER_SIZES)) + ")")
     parser.add_argument("--activation", nargs="+", choices=sorted(reference.ACTIVATIONS), default=["relu"],
@@ -203,9 +203,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args) -> int:
-    sizes = args.layer_sizes
-    if len(sizes) < 2 or sizes[0] != 784 or sizes[-1] != 10:
-        return _usage_error(f"--layers must start with 784 (pixels) and end with 10 (classes), got {sizes}")
+    sizes = list(args.layer_sizes)
     activation = args.activation[0] if len(args.activation) == 1 else args.activation
     try:
         activations = reference.hidden_activations(activation, len(sizes) - 2)
@@ -251,9 +249,7 @@ def mnist_batches(dataset, batch_size: int, seed: int, dtype):
     """Endless (features, one-hot labels) batches of the training images, reshuffled each epoch."""
     rng = np.random.default_rng(seed)
     while True:
-        order = rng.permutation(len(dataset.train_labels))
-        for start in range(0, len(order), batch_size):
-            batch = order[start:start + batch_size]
+        for batch in iterate_minibatches(len(dataset.train_labels), batch_size, rng):
             yield (to_features(dataset.train_images[batch], dtype=dtype),
                    one_hot(dataset.train_labels[batch], dtype=dtype))
 
