@@ -172,3 +172,15 @@ def test_a_broken_checkpoint_stops_the_real_program_without_a_traceback(half_che
     stdout, stderr = process.communicate(timeout=120)
     assert process.returncode == 1 and stdout == ""
     assert stderr.startswith(f"error: {half_checkpoint}: ") and stderr.count("\n") == 1
+
+
+def test_resume_names_the_settings_it_ignores(tmp_path, no_report):
+    status, _, stderr = run_cli("train", *SMALL, "--epochs", "1", "--out", tmp_path)
+    assert status == 0, stderr
+    checkpoint = tmp_path / "checkpoint.npz"
+    status, _, stderr = run_cli("train", "--resume", checkpoint, "--epochs", "2", "--lr", "0.5")
+    assert status == 0, stderr
+    assert "ignoring --lr" in stderr
+    status, _, stderr = run_cli("train", "--resume", checkpoint, "--epochs", "3")
+    assert status == 0, stderr
+    assert "ignoring" not in stderr

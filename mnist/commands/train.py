@@ -66,10 +66,24 @@ def config_from_args(args) -> TrainConfig:
     values["data_dir"] = str(args.data_dir) if args.data_dir else None
     return TrainConfig(**values)
 
+def _flag(setting: str) -> str:
+    return "--layers" if setting == "layer_sizes" else "--" + setting.replace("_", "-")
+
+
+def _settings_given(args) -> list:
+    """Run settings on the command line that differ from the defaults (epochs aside)."""
+    given, defaults = config_from_args(args).to_dict(), DEFAULTS.to_dict()
+    return [name for name in given if name != "epochs" and given[name] != defaults[name]]
+
+
 def run(args) -> int:
     if args.resume:
         config = read_run_config(args.resume)
         config.epochs = args.epochs or config.epochs
+        ignored = _settings_given(args)
+        if ignored:
+            print(f"note: --resume continues with the checkpoint's settings; ignoring "
+                  f"{', '.join(_flag(name) for name in ignored)}", file=sys.stderr)
     else:
         config = config_from_args(args)
     args.out = args.out or (args.resume.parent if args.resume else DEFAULT_OUT)
