@@ -27,6 +27,11 @@ class SavedModel:
         return self.config.get("data_dir")
 
     @property
+    def history(self) -> list:
+        """The run's per-epoch history, for the learning curves."""
+        return self.record.get("progress", {}).get("history", [])
+
+    @property
     def test_limit(self):
         """How many test images the run was evaluated on (None: all)."""
         return self.config.get("test_limit")

@@ -189,8 +189,8 @@ def test_step_updates_in_place_and_keeps_dtype(optimizer_class, settings, dtype)
 def test_step_leaves_a_shared_gradient_array_alone(optimizer_class, settings):
     shared = np.array([0.5, -2.0, 3.0])
     first, second = nn.Parameter(np.ones(3)), nn.Parameter(np.ones(3))
-    first.grad = Tensor._from_op(shared, None, ())
-    second.grad = Tensor._from_op(shared, None, ())
+    first.grad = Tensor.from_numpy(shared)
+    second.grad = Tensor.from_numpy(shared)
     optimizer = optimizer_class([first, second], **settings)
     optimizer.step()
     optimizer.step()
@@ -215,7 +215,7 @@ def test_step_records_no_graph(optimizer_class, settings, monkeypatch):
 def test_zero_grad_sets_grads_to_none_without_touching_the_arrays():
     p, q = nn.Parameter(np.ones(2)), nn.Parameter(np.ones(3))
     grad = np.array([1.0, 2.0])
-    p.grad = Tensor._from_op(grad, None, ())
+    p.grad = Tensor.from_numpy(grad)
     SGD([p, q], lr=0.1).zero_grad()
     assert p.grad is None and q.grad is None
     np.testing.assert_array_equal(grad, [1.0, 2.0])

@@ -66,11 +66,6 @@ class Tensor:
                             f"of dtype {getattr(array, 'dtype', None)}")
         return _new_tensor(array, None, (), cls)
 
-    @classmethod
-    def _from_op(cls, data, ctx, parents) -> "Tensor":
-        """`_new_tensor` as a class method (for subclasses and callers holding only the class)."""
-        return _new_tensor(data, ctx, parents, cls)
-
     def _lift(self, other) -> "Tensor":
         """Wrap an operand: Python numbers take this tensor's dtype, arrays follow NumPy."""
         if isinstance(other, Tensor):
@@ -160,13 +155,10 @@ class Tensor:
     def __matmul__(self, other): return matmul.MatMul.apply(self, self._lift(other))
     def __rmatmul__(self, other): return matmul.MatMul.apply(self._lift(other), self)
 
-    def _values(self, other):
-        return other.data if isinstance(other, Tensor) else other
-
-    def __lt__(self, other): return self.data < self._values(other)
-    def __le__(self, other): return self.data <= self._values(other)
-    def __gt__(self, other): return self.data > self._values(other)
-    def __ge__(self, other): return self.data >= self._values(other)
+    def __lt__(self, other): return self.data < values(other)
+    def __le__(self, other): return self.data <= values(other)
+    def __gt__(self, other): return self.data > values(other)
+    def __ge__(self, other): return self.data >= values(other)
     __hash__ = object.__hash__
 
     def matmul(self, other): return self @ other
@@ -224,3 +216,4 @@ class Tensor:
 
 
 from tinygrad_np.ops import elementwise, matmul, movement, reduce, softmax  # noqa: E402
+from tinygrad_np.ops.dual import values  # noqa: E402

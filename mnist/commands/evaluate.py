@@ -28,9 +28,5 @@ def run(args) -> int:
     limit = args.test_limit or saved.test_limit
     images, labels = dataset.test_images[:limit], dataset.test_labels[:limit].astype(np.intp)
     evaluate_and_report(saved.model, saved.features(images), labels, images, dataset.class_names,
-                        args.out or args.checkpoint.parent, _history_of(saved))
+                        args.out or args.checkpoint.parent, saved.history)
     return 0
-
-
-def _history_of(saved: SavedModel) -> list:
-    return saved.record.get("progress", {}).get("history", [])

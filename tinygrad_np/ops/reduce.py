@@ -13,31 +13,32 @@ def _kept_shape(shape, axis):
     return tuple(1 if i in axes else size for i, size in enumerate(shape))
 
 
-class Sum(Function):
-    name = "sum"
+class _Reduction(Function):
+    """Sum and Max alike: reduce with NumPy, remembering the axis for backward and the picture."""
+    reduce = None
 
     def forward(self, x, axis=None, keepdims=False):
         self.axis = axis
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        return self.reduce(x, axis=axis, keepdims=keepdims)
+
+    def describe(self): return self.name if self.axis is None else f"{self.name} axis={self.axis}"
+
+
+class Sum(_Reduction):
+    name = "sum"
+    reduce = staticmethod(np.sum)
 
     def backward(self, g, out, x):
         return broadcast_to(g.reshape(_kept_shape(x.shape, self.axis)), x.shape)
 
-    def describe(self): return "sum" if self.axis is None else f"sum axis={self.axis}"
 
-
-class Max(Function):
+class Max(_Reduction):
     """Largest entry. Convention: tied maxima share the gradient equally (as PyTorch's amax)."""
     name = "max"
-
-    def forward(self, x, axis=None, keepdims=False):
-        self.axis = axis
-        return np.max(x, axis=axis, keepdims=keepdims)
+    reduce = staticmethod(np.max)
 
     def backward(self, g, out, x):
         kept = _kept_shape(x.shape, self.axis)
         winners = values(x) == values(out).reshape(kept)
         share = (winners / winners.sum(axis=self.axis, keepdims=True)).astype(x.dtype)
         return g.reshape(kept) * share
-
-    def describe(self): return "max" if self.axis is None else f"max axis={self.axis}"
