@@ -139,6 +139,15 @@ def test_sgd_matches_the_formulas(trajectory, settings):
                                rtol=1e-10, atol=1e-10)
 
 
+@given(sgd_settings, st.integers(0, 2**32 - 1))
+@settings(max_examples=20)
+def test_sgd_matches_the_formulas_on_a_parameter_large_enough_for_blas(config, seed):
+    rng = np.random.default_rng(seed)
+    start, *grads = rng.uniform(-10, 10, size=(4, 48, 64))  # 3072 values: the one-pass BLAS update
+    np.testing.assert_allclose(run(SGD, start, grads, **config), sgd_reference(start, grads, **config),
+                               rtol=1e-10, atol=1e-10)
+
+
 @given(trajectories(), adam_settings)
 def test_adam_matches_the_formulas(trajectory, settings):
     start, grads = trajectory
@@ -245,7 +254,7 @@ def test_parameters_may_be_any_iterable():
     lambda p: Adam([p], betas=(0.9, 1.0)),
     lambda p: Adam([p], eps=-1.0),
 ])
-def test_bad_settings_are_refused(make):
+def test_bad_configare_refused(make):
     with pytest.raises(ValueError):
         make(nn.Parameter(np.zeros(2)))
 

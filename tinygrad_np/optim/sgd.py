@@ -1,6 +1,7 @@
 """Stochastic gradient descent with PyTorch's momentum, Nesterov and weight-decay semantics."""
 import numpy as np
 
+from tinygrad_np.optim.axpy import axpy
 from tinygrad_np.optim.optimizer import Optimizer
 
 
@@ -34,14 +35,14 @@ class SGD(Optimizer):
         for index, (p, buffers) in enumerate(zip(self.params, self.state)):
             if p.grad is None:
                 continue
-            grad = p.grad.data  # read only: the array may be shared with another tensor's grad
-            work = self._work_array(index)
-            if weight_decay:
-                grad = np.add(grad, np.multiply(p.data, weight_decay, out=work), out=work)
+            grad = p.grad.data
+            if weight_decay or self.nesterov:  # both add to the gradient, which is the user's: use a copy
+                work = self._work_array(index)
+                np.copyto(work, grad)
+                grad = axpy(weight_decay, p.data, work) if weight_decay else work
             if momentum:
                 buffer = buffers["momentum_buffer"]
                 buffer *= momentum
-                buffer += grad
-                grad = np.add(grad, buffer * momentum, out=work) if self.nesterov else buffer
-            np.multiply(grad, lr, out=work)
-            p.data -= work
+                axpy(1.0, grad, buffer)
+                grad = axpy(momentum, buffer, grad) if self.nesterov else buffer
+            axpy(-lr, grad, p.data)

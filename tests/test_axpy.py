@@ -1,0 +1,81 @@
+"""tinygrad_np.optim.axpy: y += alpha * x in place, through NumPy's OpenBLAS where it can."""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tinygrad_np.optim import axpy as axpy_module
+from tinygrad_np.optim.axpy import axpy
+
+# Sizes on both sides of the BLAS threshold, and past OpenBLAS's own switch to several threads.
+sizes = st.sampled_from([0, 1, 7, axpy_module._MIN_SIZE - 1, axpy_module._MIN_SIZE, 4096, 20001])
+dtypes = st.sampled_from([np.float32, np.float64])
+
+
+def pair(size, dtype, seed):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(size).astype(dtype), rng.standard_normal(size).astype(dtype)
+
+
+@given(sizes, dtypes, st.floats(-10, 10), st.integers(0, 2**32 - 1))
+def test_matches_numpy_in_place_and_leaves_x_alone(size, dtype, alpha, seed):
+    x, y = pair(size, dtype, seed)
+    x_before, expected = x.copy(), (y.astype(np.float64) + alpha * x.astype(np.float64))
+    result = axpy(alpha, x, y)
+    assert result is y
+    np.testing.assert_array_equal(x, x_before)
+    # BLAS rounds a fused multiply-add once, NumPy twice: equal to a few units in the last place
+    tolerance = 4 * np.finfo(dtype).eps * (np.abs(expected) + np.abs(alpha * x_before.astype(np.float64)))
+    assert np.all(np.abs(y - expected) <= tolerance)
+
+
+@pytest.mark.parametrize("layout", ["fortran", "strided", "overlapping", "mixed dtypes", "transposed x"])
+def test_layouts_blas_cannot_take_give_numpy_s_answer(layout):
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((64, 96))
+    x, y = base.copy(), rng.standard_normal((64, 96))
+    if layout == "fortran":
+        x, y = np.asfortranarray(x), np.asfortranarray(y)
+    elif layout == "strided":
+        x, y = rng.standard_normal((64, 192))[:, ::2], rng.standard_normal((64, 192))[:, ::2]
+    elif layout == "overlapping":
+        buffer = rng.standard_normal(64 * 96 + 5)
+        x, y = buffer[5:].reshape(64, 96), buffer[:-5].reshape(64, 96)
+    elif layout == "mixed dtypes":
+        x = x.astype(np.float32)
+    elif layout == "transposed x":
+        x = rng.standard_normal((96, 64)).T
+    expected = y + 0.5 * x
+    axpy(0.5, x, y)
+    np.testing.assert_allclose(y, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_x_and_y_the_same_array():
+    y = np.arange(5000, dtype=np.float32)
+    axpy(2.0, y, y)
+    np.testing.assert_array_equal(y, 3 * np.arange(5000, dtype=np.float32))
+
+
+def test_shape_mismatch_names_both_shapes():
+    with pytest.raises(ValueError, match=r"\(3,\) and \(4,\)"):
+        axpy(1.0, np.zeros(3), np.zeros(4))
+
+
+def test_numpy_s_openblas_is_found_when_numpy_uses_openblas():
+    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
+    assert axpy_module.uses_blas() == ("openblas" in blas.lower())
+
+
+def test_blas_path_is_taken_for_large_contiguous_arrays(monkeypatch):
+    if not axpy_module.uses_blas():
+        pytest.skip("NumPy's BLAS here is not an OpenBLAS with axpy")
+    calls = []
+    blas = dict(axpy_module._BLAS_AXPY)
+    function, max_size = blas[np.dtype(np.float32)]
+    blas[np.dtype(np.float32)] = (lambda *args: calls.append(args[0]) or function(*args)), max_size
+    monkeypatch.setattr(axpy_module, "_BLAS_AXPY", blas)
+    x, y = pair(5000, np.float32, 1)
+    expected = y + np.float32(-0.25) * x
+    axpy(-0.25, x, y)
+    assert calls == [5000]
+    np.testing.assert_allclose(y, expected, rtol=1e-6, atol=1e-6)
