@@ -205,6 +205,17 @@ def test_lockstep_sgd_keeps_identical_parameters(network, steps, lr):
     assert max(divergence) < 1e-9
 
 
+def test_lockstep_counts_a_bias_that_cancels_to_zero_as_rounding():
+    """Zero inputs and balanced labels: the output bias's gradient is a sum of +-a that is exactly
+    0 by hand and 1e-19 in autograd's order; the divergence is that over the largest parameter."""
+    sizes, activations = [32, 24, 2], ["relu"]
+    params = reference.init_params(sizes, activations, seed=1, dtype=np.float64)
+    model = MLP(sizes, activations, seed=1, dtype=np.float64)
+    reference.load_into_model(params, model)
+    X, Y = np.zeros((6, 32)), np.eye(2)[[0, 0, 0, 1, 1, 1]]
+    assert max(lockstep(model, params, [(X, Y)], activations, lr=0.01)) < 1e-9
+
+
 @pytest.mark.parametrize("activation, variance_numerator", [("relu", 2.0), ("sigmoid", 1.0)])
 @given(fan_in=st.integers(1, 1000), seed=st.integers(0, 2**32 - 1))
 def test_he_and_xavier_init_have_the_seeds_std(activation, variance_numerator, fan_in, seed):
