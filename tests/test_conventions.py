@@ -322,3 +322,16 @@ def test_cross_entropy_backward_is_softmax_minus_targets_over_batch(targets, dty
     shifted = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
     expected_loss = -np.sum(rows * (shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True)))) / 4
     np.testing.assert_allclose(loss.item(), expected_loss, rtol=1e-5)
+
+
+@pytest.mark.parametrize("label_dtype", [np.uint8, np.int8, np.int16, np.uint32, np.int64, np.uint64])
+def test_cross_entropy_takes_labels_of_any_integer_dtype(label_dtype):
+    # 40 rows of 10 classes: a label's flat position label * 40 + row overflows 8 bits
+    logits = np.random.default_rng(4).standard_normal((40, 10))
+    labels = np.arange(40) % 10
+    x = Tensor(logits, requires_grad=True)
+    loss = F.cross_entropy(x, labels.astype(label_dtype))
+    loss.backward()
+    np.testing.assert_allclose(x.grad.data, (softmax_rows(logits) - np.eye(10)[labels]) / 40, rtol=1e-10, atol=1e-15)
+    expected_loss = -np.mean(np.log(softmax_rows(logits)[np.arange(40), labels]))
+    np.testing.assert_allclose(loss.item(), expected_loss, rtol=1e-12)

@@ -39,7 +39,8 @@ class CrossEntropy(Function):
     Targets (fixed, no gradient) are class indices (m,) or probability rows (m, C).
     Backward is exactly (softmax(logits) - Y) / m: the seed's dZ = A - Y, averaged.
     With class indices Y is never built: the loss picks each row's entry, backward subtracts
-    at the labels.
+    at the labels. Both index the flat (classes, batch) softmax buffer at `label * batch + row`,
+    one flat gather instead of a two-axis one (2 us against 6 at batch 32).
     """
     name = "cross_entropy"
 
@@ -53,25 +54,25 @@ class CrossEntropy(Function):
         # Classes down the first axis of a copy: NumPy reduces a short last axis row by row, 10-20x
         # slower than across rows (the max over 10 classes of 1024 rows: 46 us against 2 us).
         shifted = np.array(logits.T, order="C")  # (classes, batch), this op's own buffer
-        shifted -= shifted.max(axis=0)
+        shifted -= np.maximum.reduce(shifted, axis=0)
         self.probs = np.exp(shifted)  # softmax, (classes, batch)
-        sums = self.probs.sum(axis=0)
+        sums = np.add.reduce(self.probs, axis=0)
         self.probs /= sums
         log_sums = np.log(sums)  # log softmax = shifted - log_sums
         if self.labels is not None:
-            return (log_sums.sum() - shifted[self.labels, np.arange(batch)].sum()) / batch
+            self.label_positions = self.labels * batch + np.arange(batch)
+            return (np.add.reduce(log_sums) - np.add.reduce(shifted.ravel()[self.label_positions])) / batch
         return -np.sum(self.targets.T * (shifted - log_sums)) / batch
 
     def backward(self, g, out, logits):
         scale = g / logits.shape[0]
         if not isinstance(logits, np.ndarray):  # create_graph: the softmax must be a graph node
             return (logits.softmax(-1) - self._target_rows(logits.shape, logits.dtype)) * scale
-        probs = self.probs.T  # (batch, classes)
         if self.labels is None:
-            return (probs - self.targets) * scale
-        grad = probs * scale
-        grad[np.arange(len(grad)), self.labels] -= scale
-        return grad
+            return (self.probs.T - self.targets) * scale
+        grad = self.probs * scale  # (classes, batch)
+        grad.ravel()[self.label_positions] -= scale
+        return grad.T
 
     def _target_rows(self, shape, dtype) -> np.ndarray:
         if self.labels is None:
@@ -87,9 +88,9 @@ def _check_targets(targets, batch, classes, dtype):
     if targets.ndim == 1 and targets.dtype.kind in "iu":
         if targets.shape[0] != batch:
             raise ValueError(f"{targets.shape[0]} labels for {batch} rows of logits")
-        if targets.min() < 0 or targets.max() >= classes:
+        if np.minimum.reduce(targets) < 0 or np.maximum.reduce(targets) >= classes:
             raise ArgumentError(f"cross_entropy: labels must lie in [0, {classes}), got {targets.min()}..{targets.max()}")
-        return targets, None
+        return targets.astype(np.intp, copy=False), None  # intp: label * batch must not overflow
     if targets.shape != (batch, classes):
         raise ValueError(f"targets of shape {targets.shape} for logits of shape {(batch, classes)}: "
                          "give integer labels (batch,) or probability rows (batch, classes)")
