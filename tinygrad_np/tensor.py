@@ -121,8 +121,6 @@ class Tensor:
         Gradients add up across calls until reset (`t.grad = None`, `optimizer.zero_grad()`).
         With `create_graph=True` the gradients are themselves graph nodes, for second derivatives.
         """
-        from tinygrad_np.autograd import run_backward
-
         if not self.requires_grad:
             raise RuntimeError(
                 f"backward() on a tensor of shape {self.shape} that does not require grad: "
@@ -217,3 +215,4 @@ class Tensor:
 
 from tinygrad_np.ops import elementwise, matmul, movement, reduce, softmax  # noqa: E402
 from tinygrad_np.ops.dual import values  # noqa: E402
+from tinygrad_np.autograd import run_backward  # noqa: E402
