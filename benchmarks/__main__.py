@@ -15,6 +15,7 @@ from benchmarks.frameworks import TORCH_MISSING, torch
 from mnist import data as mnist_data
 from mnist.allocator import keep_freed_memory
 from mnist.atomic import atomic_write
+from tinygrad_np.optim import axpy
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SECTIONS = ("throughput", "overhead", "accuracy", "memory", "allocation")
@@ -49,6 +50,10 @@ def main(argv=None) -> int:
     if keep_freed_memory():
         notes.append("glibc's mmap and trim thresholds raised for the whole process (mnist.allocator), "
                      "as the mnist CLI does at startup")
+    notes.append(f"tinygrad_np's SGD updates parameters of {axpy.MIN_BLAS_SIZE:,} values or more with OpenBLAS's "
+                 "axpy, in one pass"
+                 if axpy.uses_blas() else
+                 "no OpenBLAS axpy found: tinygrad_np's SGD updates parameters in NumPy's two passes")
     results = {"command": "python -m benchmarks" + (" " + " ".join(argv or sys.argv[1:])).rstrip(),
                "machine": machine.describe(threads), "quick": args.quick, "notes": notes}
     started = time.perf_counter()

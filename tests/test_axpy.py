@@ -8,7 +8,7 @@ from tinygrad_np.optim import axpy as axpy_module
 from tinygrad_np.optim.axpy import axpy
 
 # Sizes on both sides of the BLAS threshold, and past OpenBLAS's own switch to several threads.
-BLAS_SIZE = axpy_module._MIN_SIZE
+BLAS_SIZE = axpy_module.MIN_BLAS_SIZE
 sizes = st.sampled_from([0, 1, 7, BLAS_SIZE - 1, BLAS_SIZE, 3 * BLAS_SIZE + 1])
 dtypes = st.sampled_from([np.float32, np.float64])
 

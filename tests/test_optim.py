@@ -144,7 +144,7 @@ def test_sgd_matches_the_formulas(trajectory, settings):
 @settings(max_examples=20)
 def test_sgd_matches_the_formulas_on_a_parameter_large_enough_for_blas(config, seed):
     rng = np.random.default_rng(seed)
-    start, *grads = rng.uniform(-10, 10, size=(4, 64, axpy_module._MIN_SIZE // 32))  # the one-pass BLAS update
+    start, *grads = rng.uniform(-10, 10, size=(4, 64, axpy_module.MIN_BLAS_SIZE // 32))  # the one-pass BLAS update
     np.testing.assert_allclose(run(SGD, start, grads, **config), sgd_reference(start, grads, **config),
                                rtol=1e-10, atol=1e-10)
 

@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_info
 
 # Below this NumPy's two passes win: the ctypes call and the two pointers cost about 5 us, the
 # time NumPy takes for 20,000 float32 values.
-_MIN_SIZE = 32768
+MIN_BLAS_SIZE = 32768
 
 
 def _numpy_openblas_path():
@@ -67,7 +67,7 @@ def axpy(alpha: float, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """y += alpha * x, in place; returns y. x and y must have the same shape."""
     if x.shape != y.shape:
         raise ValueError(f"axpy needs arrays of one shape, got {x.shape} and {y.shape}")
-    if y.size >= _MIN_SIZE and x.dtype == y.dtype:
+    if y.size >= MIN_BLAS_SIZE and x.dtype == y.dtype:
         blas = _BLAS_AXPY.get(y.dtype)
         if blas is not None and y.size <= blas[1] and y.flags.writeable and _same_flat_layout(x, y):
             blas[0](y.size, float(alpha), x.ctypes.data, 1, y.ctypes.data, 1)
