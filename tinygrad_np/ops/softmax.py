@@ -61,7 +61,7 @@ class CrossEntropy(Function):
         log_sums = np.log(sums)  # log softmax = shifted - log_sums
         if self.labels is not None:
             self.label_positions = self.labels * batch + np.arange(batch)
-            return (np.add.reduce(log_sums) - np.add.reduce(shifted.ravel()[self.label_positions])) / batch
+            return np.add.reduce(log_sums - shifted.ravel()[self.label_positions]) / batch
         return -np.sum(self.targets.T * (shifted - log_sums)) / batch
 
     def backward(self, g, out, logits):
@@ -88,9 +88,11 @@ def _check_targets(targets, batch, classes, dtype):
     if targets.ndim == 1 and targets.dtype.kind in "iu":
         if targets.shape[0] != batch:
             raise ValueError(f"{targets.shape[0]} labels for {batch} rows of logits")
-        if np.minimum.reduce(targets) < 0 or np.maximum.reduce(targets) >= classes:
+        labels = targets.astype(np.intp, copy=False)  # intp: label * batch must not overflow
+        # One check for both ends: seen as unsigned, a negative label is huge.
+        if np.maximum.reduce(labels.view(np.uintp)) >= classes:
             raise ArgumentError(f"cross_entropy: labels must lie in [0, {classes}), got {targets.min()}..{targets.max()}")
-        return targets.astype(np.intp, copy=False), None  # intp: label * batch must not overflow
+        return labels, None
     if targets.shape != (batch, classes):
         raise ValueError(f"targets of shape {targets.shape} for logits of shape {(batch, classes)}: "
                          "give integer labels (batch,) or probability rows (batch, classes)")
