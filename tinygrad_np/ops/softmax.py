@@ -65,9 +65,9 @@ class CrossEntropy(Function):
         return -np.sum(self.targets.T * (shifted - log_sums)) / batch
 
     def backward(self, g, out, logits):
-        scale = g / logits.shape[0]
         if not isinstance(logits, np.ndarray):  # create_graph: the softmax must be a graph node
-            return (logits.softmax(-1) - self._target_rows(logits.shape, logits.dtype)) * scale
+            return (logits.softmax(-1) - self._target_rows(logits.shape, logits.dtype)) * (g / logits.shape[0])
+        scale = float(g) / logits.shape[0]  # the loss is 0-d; a Python number saves a NumPy call
         if self.labels is None:
             return (self.probs.T - self.targets) * scale
         grad = self.probs * scale  # (classes, batch)
