@@ -80,3 +80,19 @@ def test_blas_path_is_taken_for_large_contiguous_arrays(monkeypatch):
     axpy(-0.25, x, y)
     assert calls == [BLAS_SIZE]
     np.testing.assert_allclose(y, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_without_openblas_numpy_does_the_update(monkeypatch):
+    monkeypatch.setattr(axpy_module, "threadpool_info", lambda: [])
+    assert axpy_module._load_blas_axpy() == {}
+    monkeypatch.setattr(axpy_module, "_BLAS_AXPY", {})
+    assert not axpy_module.uses_blas()
+    x, y = pair(BLAS_SIZE, np.float32, 2)
+    expected = y + np.float32(3.0) * x
+    axpy(3.0, x, y)
+    np.testing.assert_array_equal(y, expected)
+
+
+def test_an_unloadable_library_means_no_blas(monkeypatch):
+    monkeypatch.setattr(axpy_module, "_numpy_openblas_path", lambda: "/nonexistent/libopenblas.so")
+    assert axpy_module._load_blas_axpy() == {}

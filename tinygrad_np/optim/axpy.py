@@ -23,8 +23,8 @@ MIN_BLAS_SIZE = 32768
 def _numpy_openblas_path():
     """The OpenBLAS NumPy loaded: the one shipped inside NumPy's wheel, else the only one loaded."""
     paths = [info["filepath"] for info in threadpool_info() if info.get("internal_api") == "openblas"]
-    numpy_home = os.path.dirname(os.path.dirname(np.__file__))
-    bundled = [path for path in paths if os.path.relpath(path, numpy_home).startswith("numpy")]
+    numpy_prefix = os.path.dirname(np.__file__)  # numpy/.dylibs, numpy.libs, numpy.libs/... all start so
+    bundled = [path for path in paths if path.startswith(numpy_prefix)]
     if bundled:
         return bundled[0]
     return paths[0] if len(paths) == 1 else None
@@ -38,7 +38,10 @@ def _load_blas_axpy():
     path = _numpy_openblas_path()
     if path is None:
         return {}
-    library = ctypes.CDLL(path)
+    try:
+        library = ctypes.CDLL(path)
+    except OSError:  # listed by threadpoolctl but not loadable by name: NumPy's two passes it is
+        return {}
     for prefix, suffix in (("scipy_", "64_"), ("", "64_"), ("scipy_", ""), ("", "")):
         config = getattr(library, f"{prefix}openblas_get_config{suffix}", None)
         if config is None or not hasattr(library, f"{prefix}cblas_saxpy{suffix}"):
