@@ -130,7 +130,7 @@ class Tensor:
                 raise RuntimeError(
                     f"backward() without grad= works only for one-element tensors (a scalar loss), "
                     f"this one has shape {self.shape}; pass grad= of that shape")
-            seed = np.ones(self.data.shape, self.data.dtype)
+            seed = np.array(1, self.data.dtype).reshape(self.data.shape)  # np.ones is Python around two calls
         else:
             # a copy: the seed may end up as a leaf's .grad
             seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
