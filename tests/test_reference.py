@@ -84,7 +84,7 @@ def error_scales(params, cache, Y, activations) -> ErrorScales:
     L, m, tiny = len(params), len(Y), np.finfo(cache.A[0].dtype).tiny
     E_Z, E_A = [], [np.zeros_like(cache.A[0])]
     for l, (W, b) in enumerate(params, start=1):
-        A_prev, Z, A = cache.A[l - 1], cache.Z[l - 1], cache.A[l]
+        A_prev, A = cache.A[l - 1], cache.A[l]
         E_Z.append((np.abs(A_prev) + E_A[-1]) @ np.abs(W) + np.abs(b))
         if l == L:
             E_A.append(A * (1 + 2 * E_Z[-1].max(axis=1, keepdims=True)) + tiny)
