@@ -255,7 +255,7 @@ def test_parameters_may_be_any_iterable():
     lambda p: Adam([p], betas=(0.9, 1.0)),
     lambda p: Adam([p], eps=-1.0),
 ])
-def test_bad_configare_refused(make):
+def test_bad_settings_are_refused(make):
     with pytest.raises(ValueError):
         make(nn.Parameter(np.zeros(2)))
 

@@ -23,7 +23,7 @@ MIN_BLAS_SIZE = 32768
 def _numpy_openblas_path():
     """The OpenBLAS NumPy loaded: the one shipped inside NumPy's wheel, else the only one loaded."""
     paths = [info["filepath"] for info in threadpool_info() if info.get("internal_api") == "openblas"]
-    numpy_prefix = os.path.dirname(np.__file__)  # numpy/.dylibs, numpy.libs, numpy.libs/... all start so
+    numpy_prefix = os.path.dirname(np.__file__)  # also a prefix of the wheels' numpy/.dylibs and numpy.libs
     bundled = [path for path in paths if path.startswith(numpy_prefix)]
     if bundled:
         return bundled[0]
