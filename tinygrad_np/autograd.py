@@ -1,33 +1,17 @@
-"""The reverse-mode walk: order the graph, then hand each node's gradient to its inputs."""
+"""The reverse-mode walk: hand each node's gradient to its inputs, newest node first.
+
+Every recorded op takes the next number of one counter (`Function.apply`), and an op is always
+recorded after its inputs, so creation order is a topological order of any graph. The walk pops
+the newest pending node from a heap: by then every node that consumed it, all newer, has added
+its share. No separate sort, and no recursion, so a chain of 20,000 ops is fine.
+"""
+from heapq import heappop, heappush
+
 import numpy as np
 
 from tinygrad_np.grad_mode import _state as _grad_mode
 from tinygrad_np.ops.dual import sum_to
 from tinygrad_np.tensor import Tensor, _new_tensor
-
-
-def topological_order(root: Tensor) -> list:
-    """Every node that needs a gradient, inputs before the nodes computed from them.
-
-    Iterative depth-first search, so a chain of 20,000 ops does not hit Python's recursion limit.
-    Each stack entry is a node and the iterator over its inputs still to visit (last input
-    first); a node is emitted once all of them are.
-    """
-    order, visited = [], {root}
-    stack = [(root, reversed(root._parents))]
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent.requires_grad and parent not in visited:
-                visited.add(parent)
-                if parent._parents:
-                    stack.append((parent, reversed(parent._parents)))
-                    break
-                order.append(parent)  # a leaf is done at once
-        else:
-            stack.pop()
-            order.append(node)
-    return order
 
 
 def run_backward(root: Tensor, seed, create_graph: bool) -> None:
@@ -42,20 +26,17 @@ def run_backward(root: Tensor, seed, create_graph: bool) -> None:
         pending = {root: _new_tensor(seed, None, ()) if create_graph else seed}  # node -> its gradient
         owned = set()  # nodes whose pending gradient is a buffer this walk allocated
         stored = set()  # ids of the buffers (or views' bases) already handed to a .grad
-        for node in reversed(topological_order(root)):
-            grad = pending.pop(node, None)
-            if grad is None:
-                continue
-            ctx = node._ctx
-            if ctx is None or node._retains_grad:
+        heap = [(-root._ctx.sequence, root)] if root._ctx is not None else []
+        while heap:
+            node = heappop(heap)[1]
+            grad = pending.pop(node)
+            if node._retains_grad:
                 _store(node, grad, create_graph, stored)
-                if ctx is None:
-                    continue
-            parents = node._parents
+            ctx, parents = node._ctx, node._parents
             if create_graph:
                 input_grads = ctx.backward(grad, node, *parents)
             else:
-                input_grads = ctx.backward(grad, node.data, *[parent.data for parent in parents])
+                input_grads = ctx.backward(grad, node.data, *ctx.input_arrays)
             if len(parents) == 1:
                 input_grads = (input_grads,)
             for parent, parent_grad in zip(parents, input_grads):
@@ -69,6 +50,8 @@ def run_backward(root: Tensor, seed, create_graph: bool) -> None:
                 previous = pending.get(parent)
                 if previous is None:
                     pending[parent] = parent_grad
+                    if parent._ctx is not None:
+                        heappush(heap, (-parent._ctx.sequence, parent))
                 elif create_graph:
                     pending[parent] = previous + parent_grad
                 elif parent in owned:
@@ -77,6 +60,8 @@ def run_backward(root: Tensor, seed, create_graph: bool) -> None:
                     pending[parent] = total = np.add(previous, parent_grad)
                     if isinstance(total, np.ndarray):  # 0-d sums come back as NumPy scalars
                         owned.add(parent)
+        for leaf, grad in pending.items():  # all that is left: every op node has been popped
+            _store(leaf, grad, create_graph, stored)
     finally:
         _grad_mode.enabled = recording
 

@@ -6,8 +6,13 @@ helpers in `ops.dual`, one definition serves both, so higher derivatives need no
 It returns one gradient per input (None for no gradient) in the broadcast shape; the graph walk
 sums each back to its input's shape.
 """
+from itertools import count
+
 from tinygrad_np.errors import ArgumentError, ShapeError
 from tinygrad_np.grad_mode import _state as _grad_mode
+
+
+_creation_order = count()  # numbers recorded ops in creation order, which the backward walk follows
 
 
 class Function:
@@ -27,8 +32,9 @@ class Function:
     def apply(cls, *inputs, **params):
         """Run forward on the inputs' arrays and, when grad mode is on, record the node."""
         fn = cls()
+        arrays = [t.data for t in inputs]
         try:
-            data = fn.forward(*[t.data for t in inputs], **params)
+            data = fn.forward(*arrays, **params)
         except ValueError as error:
             if isinstance(error, ArgumentError):
                 raise
@@ -37,7 +43,7 @@ class Function:
         if _grad_mode.enabled:
             needs_input_grad = tuple([t.requires_grad for t in inputs])
             if True in needs_input_grad:
-                fn.needs_input_grad = needs_input_grad
+                fn.needs_input_grad, fn.input_arrays, fn.sequence = needs_input_grad, arrays, next(_creation_order)
                 return _new_tensor(data, fn, inputs)
         return _new_tensor(data, None, ())
 

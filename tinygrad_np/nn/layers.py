@@ -48,8 +48,9 @@ class Sequential(Module):
         return list(self)[index]
 
     def forward(self, x):
-        for module in self:
-            x = module(x)
+        for value in vars(self).values():  # what __iter__ yields, without building its list
+            if isinstance(value, Module):
+                x = value(x)
         return x
 
 

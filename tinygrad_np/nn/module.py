@@ -27,8 +27,9 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         output = self.forward(*args, **kwargs)
-        for hook in forward_hooks:
-            hook(self, args, kwargs, output)
+        if forward_hooks:
+            for hook in forward_hooks:
+                hook(self, args, kwargs, output)
         return output
 
     def forward(self, *args, **kwargs):
