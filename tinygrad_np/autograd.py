@@ -23,7 +23,7 @@ def run_backward(root: Tensor, seed, create_graph: bool) -> None:
     """
     recording, _grad_mode.enabled = _grad_mode.enabled, create_graph  # no_grad(), or enable_grad()
     try:
-        pending = {root: _new_tensor(seed, None, ()) if create_graph else seed}  # node -> its gradient
+        pending = {root: _new_tensor(seed, None) if create_graph else seed}  # node -> its gradient
         owned = set()  # nodes whose pending gradient is a buffer this walk allocated
         stored = set()  # ids of the buffers (or views' bases) already handed to a .grad
         heap = [(-root._ctx.sequence, root)] if root._ctx is not None else []
@@ -32,7 +32,8 @@ def run_backward(root: Tensor, seed, create_graph: bool) -> None:
             grad = pending.pop(node)
             if node._retains_grad:
                 _store(node, grad, create_graph, stored)
-            ctx, parents = node._ctx, node._parents
+            ctx = node._ctx
+            parents = ctx.inputs
             if create_graph:
                 input_grads = ctx.backward(grad, node, *parents)
             else:
@@ -86,4 +87,4 @@ def _store(node: Tensor, grad, create_graph: bool, stored: set) -> None:
             grad = grad.copy()  # shared, or a read-only broadcast view
         else:
             stored.add(owner)
-    node.grad = _new_tensor(grad, None, ())
+    node.grad = _new_tensor(grad, None)

@@ -18,6 +18,12 @@ _creation_order = count()  # numbers recorded ops in creation order, which the b
 class Function:
     name = "op"  # the label drawn in graph pictures and shown in repr
 
+    # Set by apply on a recorded node: the input Tensors, their arrays as forward saw them, and
+    # the node's place in creation order.
+    inputs: tuple
+    input_arrays: list
+    sequence: int
+
     def forward(self, *arrays, **params):
         raise NotImplementedError
 
@@ -41,11 +47,16 @@ class Function:
             shapes = ", ".join(str(t.shape) for t in inputs)
             raise ShapeError(f"{cls.name}: cannot combine shapes {shapes}{_shape_params(params)}: {error}") from None
         if _grad_mode.enabled:
-            needs_input_grad = tuple([t.requires_grad for t in inputs])
-            if True in needs_input_grad:
-                fn.needs_input_grad, fn.input_arrays, fn.sequence = needs_input_grad, arrays, next(_creation_order)
-                return _new_tensor(data, fn, inputs)
-        return _new_tensor(data, None, ())
+            for tensor in inputs:
+                if tensor.requires_grad:
+                    fn.inputs, fn.input_arrays, fn.sequence = inputs, arrays, next(_creation_order)
+                    return _new_tensor(data, fn)
+        return _new_tensor(data, None)
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        """One bool per input, for a backward that can skip work (a batch of inputs needs none)."""
+        return tuple([tensor.requires_grad for tensor in self.inputs])
 
 
 def _shape_params(params) -> str:

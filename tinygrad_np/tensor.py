@@ -33,21 +33,20 @@ def _float_array(data, dtype) -> np.ndarray:
 _object_new = object.__new__
 
 
-def _new_tensor(data, ctx, parents, cls=None) -> "Tensor":
+def _new_tensor(data, ctx, cls=None) -> "Tensor":
     """The fast path for op outputs and constants: no checks, no copy. `ctx` is the Function
-    that made it (None for a constant), `parents` its inputs."""
+    that made it (None for a constant)."""
     tensor = _object_new(cls or Tensor)
     tensor.data = data if isinstance(data, np.ndarray) else np.asarray(data)
     tensor.grad = None
     tensor.requires_grad = ctx is not None
     tensor._ctx = ctx
-    tensor._parents = parents
     tensor._retains_grad = False
     return tensor
 
 
 class Tensor:
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_parents", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
@@ -55,7 +54,6 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._ctx = None
-        self._parents = ()
         self._retains_grad = False
 
     @classmethod
@@ -64,16 +62,16 @@ class Tensor:
         if not (isinstance(array, np.ndarray) and array.dtype.kind == "f"):
             raise TypeError(f"from_numpy needs a float ndarray, got {type(array).__name__} "
                             f"of dtype {getattr(array, 'dtype', None)}")
-        return _new_tensor(array, None, (), cls)
+        return _new_tensor(array, None, cls)
 
     def _lift(self, other) -> "Tensor":
         """Wrap an operand: Python numbers take this tensor's dtype, arrays follow NumPy."""
         if isinstance(other, Tensor):
             return other
         if isinstance(other, (int, float)):
-            return _new_tensor(np.asarray(other, dtype=self.data.dtype), None, ())
+            return _new_tensor(np.asarray(other, dtype=self.data.dtype), None)
         array = np.asarray(other)
-        return _new_tensor(array if array.dtype.kind == "f" else _float_array(array, None), None, ())
+        return _new_tensor(array if array.dtype.kind == "f" else _float_array(array, None), None)
 
     # ---- attributes -------------------------------------------------------------------------
     shape = property(lambda self: self.data.shape)
@@ -82,6 +80,7 @@ class Tensor:
     size = property(lambda self: self.data.size)
     is_leaf = property(lambda self: self._ctx is None)
     grad_fn = property(lambda self: self._ctx)
+    _parents = property(lambda self: self._ctx.inputs if self._ctx is not None else ())  # the op's inputs
 
     def __len__(self):
         return len(self.data)
@@ -94,7 +93,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """The same values, cut from the graph (shares memory, like PyTorch)."""
-        return _new_tensor(self.data, None, ())
+        return _new_tensor(self.data, None)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         if not self.is_leaf:
