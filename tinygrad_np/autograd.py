@@ -30,9 +30,9 @@ def run_backward(root: Tensor, seed, create_graph: bool) -> None:
         while heap:
             node = heappop(heap)[1]
             grad = pending.pop(node)
-            if node._retains_grad:
-                _store(node, grad, create_graph, stored)
             ctx = node._ctx
+            if ctx.retains_grad:
+                _store(node, grad, create_graph, stored)
             parents = ctx.inputs
             if create_graph:
                 input_grads = ctx.backward(grad, node, *parents)
@@ -81,9 +81,9 @@ def _store(node: Tensor, grad, create_graph: bool, stored: set) -> None:
     elif not isinstance(grad, np.ndarray):
         grad = np.array(grad)  # a NumPy scalar
     else:
-        base = grad.base
-        owner = id(grad if base is None else base)
-        if owner in stored or not grad.flags.writeable:
+        base = grad.base  # ops return new buffers or views of them; only views can be read-only
+        owner = id(grad) if base is None else id(base)
+        if owner in stored or base is not None and not grad.flags.writeable:
             grad = grad.copy()  # shared, or a read-only broadcast view
         else:
             stored.add(owner)

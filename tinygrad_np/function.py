@@ -17,6 +17,7 @@ _creation_order = count()  # numbers recorded ops in creation order, which the b
 
 class Function:
     name = "op"  # the label drawn in graph pictures and shown in repr
+    retains_grad = False  # set by Tensor.retain_grad() on the op's output, to keep its .grad
 
     # Set by apply on a recorded node: the input Tensors, their arrays as forward saw them, and
     # the node's place in creation order.

@@ -41,12 +41,11 @@ def _new_tensor(data, ctx, cls=None) -> "Tensor":
     tensor.grad = None
     tensor.requires_grad = ctx is not None
     tensor._ctx = ctx
-    tensor._retains_grad = False
     return tensor
 
 
 class Tensor:
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retains_grad", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
@@ -54,7 +53,6 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._ctx = None
-        self._retains_grad = False
 
     @classmethod
     def from_numpy(cls, array: np.ndarray) -> "Tensor":
@@ -105,7 +103,8 @@ class Tensor:
         """Keep `.grad` of this non-leaf after backward (leaves always keep theirs)."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
-        self._retains_grad = True
+        if self._ctx is not None:  # a leaf keeps its .grad anyway
+            self._ctx.retains_grad = True
         return self
 
     def __repr__(self):

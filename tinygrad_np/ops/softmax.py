@@ -1,4 +1,6 @@
 """Softmax, log-softmax and the fused softmax cross-entropy, all shifted by the max for stability."""
+import functools
+
 import numpy as np
 
 from tinygrad_np.errors import ArgumentError
@@ -84,12 +86,13 @@ class CrossEntropy(Function):
 def _check_targets(targets, batch, classes, dtype):
     """(flat positions of the labels in a (classes, batch) array, None) for integer labels,
     checked to lie in range; (None, rows) for probability rows."""
-    targets = np.asarray(values(targets))
+    if type(targets) is not np.ndarray:
+        targets = np.asarray(values(targets))
     if targets.ndim == 1 and targets.dtype.kind in "iu":
         if targets.shape[0] != batch:
             raise ValueError(f"{targets.shape[0]} labels for {batch} rows of logits")
         try:  # one call both checks the range and computes label * batch + row
-            positions = np.ravel_multi_index((targets.astype(np.intp, copy=False), np.arange(batch)), (classes, batch))
+            positions = np.ravel_multi_index((targets.astype(np.intp, copy=False), _row_numbers(batch)), (classes, batch))
         except ValueError:
             raise ArgumentError(f"cross_entropy: labels must lie in [0, {classes}), "
                                 f"got {targets.min()}..{targets.max()}") from None
@@ -98,6 +101,14 @@ def _check_targets(targets, batch, classes, dtype):
         raise ValueError(f"targets of shape {targets.shape} for logits of shape {(batch, classes)}: "
                          "give integer labels (batch,) or probability rows (batch, classes)")
     return None, targets.astype(dtype, copy=False)
+
+
+@functools.lru_cache(maxsize=16)
+def _row_numbers(batch: int) -> np.ndarray:
+    """0 .. batch-1, read-only and kept: a training run asks for the same batch size every step."""
+    rows = np.arange(batch)
+    rows.flags.writeable = False
+    return rows
 
 
 def cross_entropy(logits, targets):
