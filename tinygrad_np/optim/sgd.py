@@ -31,18 +31,18 @@ class SGD(Optimizer):
                 buffers["momentum_buffer"] = np.zeros_like(p.data)
 
     def step(self) -> None:
-        lr, momentum, weight_decay = self.lr, self.momentum, self.weight_decay
-        for index, (p, buffers) in enumerate(zip(self.params, self.state)):
+        step_size, momentum, weight_decay, nesterov = -self.lr, self.momentum, self.weight_decay, self.nesterov
+        for index, p in enumerate(self.params):
             if p.grad is None:
                 continue
             grad = p.grad.data
-            if weight_decay or self.nesterov:  # both add to the gradient, which is the user's: use a copy
+            if weight_decay or nesterov:  # both add to the gradient, which is the user's: use a copy
                 work = self._work_array(index)
                 np.copyto(work, grad)
                 grad = axpy(weight_decay, p.data, work) if weight_decay else work
             if momentum:
-                buffer = buffers["momentum_buffer"]
+                buffer = self.state[index]["momentum_buffer"]
                 buffer *= momentum
                 axpy(1.0, grad, buffer)
-                grad = axpy(momentum, buffer, grad) if self.nesterov else buffer
-            axpy(-lr, grad, p.data)
+                grad = axpy(momentum, buffer, grad) if nesterov else buffer
+            axpy(step_size, grad, p.data)
