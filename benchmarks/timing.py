@@ -3,7 +3,7 @@
 Shared machines drift by up to 1.5x between minutes, so two candidates are only compared
 within a round: the ratio is taken round by round and its median reported, never the ratio
 of two medians measured minutes apart. A candidate may be split into parts (an epoch into
-quarters): the parts then take turns too (A1 B1 A2 B2 ...), so a burst of load from another
+twelfths): the parts then take turns too (A1 B1 A2 B2 ...), so a burst of load from another
 process lands on both candidates alike, and a round's time is the sum of its parts. The order
 rotates from turn to turn (A1 B1 C1, B2 C2 A2, ...): whoever runs right after a large GEMM
 starts on a flushed cache and measurably slower (about 10% for a quarter epoch at batch 128),

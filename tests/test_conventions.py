@@ -162,6 +162,17 @@ def test_backward_can_run_twice_through_a_kept_graph():
     np.testing.assert_array_equal(x.grad.data, 4 * x.data)
 
 
+def test_backward_uses_the_values_forward_saw():
+    """An op keeps its inputs' arrays: rebinding `.data` between forward and backward (a reload)
+    leaves the gradient of the graph already built as it was, as PyTorch's saved tensors do."""
+    x, w = Tensor(np.array([2.0]), requires_grad=True), Tensor(np.array([3.0]), requires_grad=True)
+    product = (x * w).sum()
+    w.data = np.array([100.0])
+    product.backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0])
+    np.testing.assert_array_equal(w.grad.data, [2.0])
+
+
 def test_every_grad_has_its_own_memory():
     """x + y hands one gradient buffer to both; scaling x.grad in place must leave y.grad alone."""
     x, y = Tensor(np.ones(3), requires_grad=True), Tensor(np.ones(3), requires_grad=True)
