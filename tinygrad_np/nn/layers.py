@@ -48,9 +48,8 @@ class Sequential(Module):
         return list(self)[index]
 
     def forward(self, x):
-        for value in vars(self).values():  # what __iter__ yields, without building its list
-            if isinstance(value, Module):
-                x = value(x)
+        for module in self:
+            x = module(x)
         return x
 
 

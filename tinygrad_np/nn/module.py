@@ -27,9 +27,8 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         output = self.forward(*args, **kwargs)
-        if forward_hooks:
-            for hook in forward_hooks:
-                hook(self, args, kwargs, output)
+        for hook in forward_hooks:
+            hook(self, args, kwargs, output)
         return output
 
     def forward(self, *args, **kwargs):
