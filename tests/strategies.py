@@ -19,6 +19,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from mnist import reference_cnn as cnn
+
 MAX_DIMS = 3
 MAX_SIDE = 3
 
@@ -187,3 +189,66 @@ def programs(draw, num_leaves, unary_names, binary_names, min_steps=1, max_steps
         else:
             steps.append((draw(st.sampled_from(binary_names)), (draw(operand), draw(operand))))
     return steps
+
+
+# ---- small CNNs for the closed-form reference (mnist.reference_cnn) ----------------------------
+def _side_pairs(low, high):
+    """A kernel or stride side as PyTorch takes it: an int, or an (h, w) pair."""
+    return st.one_of(st.integers(low, high), st.tuples(st.integers(low, high), st.integers(low, high)))
+
+
+def _smallest_input(specs, axis):
+    """The smallest input side (axis 0: height, 1: width) for which every layer's output is >= 1."""
+    side = 1
+    for spec in reversed(specs):
+        kernel, stride = spec.kernel_size[axis], spec.stride[axis]
+        if isinstance(spec, cnn.Conv2d):
+            reach = spec.dilation[axis] * (kernel - 1) + 1
+            side = max(1, stride * (side - 1) + reach - 2 * spec.padding[axis])
+        else:
+            side = stride * (side - 1) + kernel
+    return side
+
+
+@st.composite
+def cnn_specs(draw, max_blocks=2, max_batch=4):
+    """(specs, input_shape): 1..max_blocks blocks of Conv2d (kernel 1-5, stride 1-2, padding 0-2,
+    dilation 1-2, 1-3 channels), ReLU or Sigmoid, and a max pool, an average pool or none; then
+    Flatten and Linear to 2-4 classes. The input is just large enough, plus 0-3 rows and columns."""
+    channels = draw(st.integers(1, 3))
+    specs, in_channels = [], channels
+    for _ in range(draw(st.integers(1, max_blocks))):
+        out_channels = draw(st.integers(1, 3))
+        specs.append(cnn.Conv2d(in_channels, out_channels, draw(_side_pairs(1, 5)), stride=draw(_side_pairs(1, 2)),
+                                padding=draw(st.integers(0, 2)), dilation=draw(st.integers(1, 2))))
+        specs.append(draw(st.sampled_from([cnn.ReLU(), cnn.Sigmoid()])))
+        pool = draw(st.sampled_from([cnn.MaxPool2d, cnn.AvgPool2d, None]))
+        if pool is not None:
+            specs.append(pool(draw(st.integers(1, 3)), stride=draw(st.integers(1, 2))))
+        in_channels = out_channels
+    windows = [spec for spec in specs if not isinstance(spec, (cnn.ReLU, cnn.Sigmoid))]
+    input_shape = (draw(st.integers(1, max_batch)), channels,
+                   _smallest_input(windows, 0) + draw(st.integers(0, 3)),
+                   _smallest_input(windows, 1) + draw(st.integers(0, 3)))
+    shape = input_shape
+    for spec in specs:
+        shape = spec.output_shape(shape)
+    specs += [cnn.Flatten(), cnn.Linear(int(np.prod(shape[1:])), draw(st.integers(2, 4)))]
+    return specs, input_shape
+
+
+@st.composite
+def cnns(draw, dtype=np.float64, max_blocks=2, max_batch=4):
+    """(specs, params, X, Y): a `cnn_specs` network with He/Xavier weights times 0.5-2, biases of
+    scale 0-1, inputs N(0, 1) and one-hot labels, all drawn from one seed."""
+    specs, input_shape = draw(cnn_specs(max_blocks, max_batch))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    weight_scale, bias_scale = draw(st.sampled_from([0.5, 1.0, 2.0])), draw(st.sampled_from([0.0, 0.1, 1.0]))
+    params = cnn.init_params(specs, seed=int(rng.integers(2**32)), dtype=np.float64)
+    for name, value in params.items():
+        value *= weight_scale
+        if name.endswith(".bias"):
+            value += bias_scale * rng.standard_normal(value.shape)
+    classes = specs[-1].out_features
+    X, Y = rng.standard_normal(input_shape), np.eye(classes)[rng.integers(0, classes, input_shape[0])]
+    return specs, {name: value.astype(dtype) for name, value in params.items()}, X.astype(dtype), Y.astype(dtype)
