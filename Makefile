@@ -1,6 +1,6 @@
 # `make run` trains and evaluates the default MNIST MLP; `make test` runs the whole suite.
-# Both create .venv on first use and install what is missing (Debian's graphviz for `dot`
-# and python3-venv too, when run as root).
+# Both create .venv on first use and install what is missing: as root, Debian's graphviz (for `dot`)
+# and python3-venv; otherwise a note names the missing package and the command that installs it.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -21,17 +21,30 @@ bench: $(STAMP)
 graph-picture: $(STAMP)
 	$(BIN)/python -m mnist graph --out docs/mlp-graph.svg --layers 784 32 16 10 --grads
 
+# graphviz gives `dot`, which renders graph pictures (without it those tests skip and `mnist graph`
+# writes only .dot); python3-venv gives `python3 -m venv`, without which nothing here can start.
 system-deps:
-	@if ! command -v dot >/dev/null || ! $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz python3-venv >/dev/null; \
-	  else \
-	    echo "note: install Debian's graphviz (for dot) and python3-venv as root" >&2; \
-	  fi; \
-	fi
+	@packages=""; \
+	command -v dot >/dev/null || packages="graphviz"; \
+	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || packages="$$packages python3-venv"; \
+	packages=$${packages# }; \
+	if [ -z "$$packages" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's $$packages" >&2; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$packages >/dev/null; \
+	  exit; \
+	fi; \
+	case "$$packages" in \
+	  graphviz) echo "note: dot is missing (Debian's graphviz; graph pictures need it)." \
+	                 "Install it with: sudo apt-get install graphviz" >&2 ;; \
+	  python3-venv) echo "error: $(PYTHON) -m venv is missing (Debian's python3-venv)." \
+	                     "Install it with: sudo apt-get install python3-venv" >&2; exit 1 ;; \
+	  *) echo "error: dot and $(PYTHON) -m venv are missing (Debian's graphviz and python3-venv)." \
+	          "Install them with: sudo apt-get install graphviz python3-venv" >&2; exit 1 ;; \
+	esac
 
 $(STAMP): pyproject.toml
-	$(MAKE) system-deps
+	$(MAKE) --no-print-directory system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
