@@ -8,6 +8,8 @@ import os
 import secrets
 from pathlib import Path
 
+from mnist.errors import WriteError
+
 
 @contextlib.contextmanager
 def atomic_write(path, mode="wb", **open_kwargs):
@@ -16,6 +18,8 @@ def atomic_write(path, mode="wb", **open_kwargs):
     The temporary file sits in the target's folder, so `os.replace` is a rename within one
     filesystem, which POSIX makes atomic. On any exception the temporary file is removed and
     `path` is left untouched. Text modes default to UTF-8 so output does not depend on the locale.
+    An OSError (a full disk, a read-only folder, a file size limit) comes out as a WriteError
+    naming `path` and the reason.
 
         with atomic_write("history.json", "w") as f:
             json.dump(history, f)
@@ -26,19 +30,31 @@ def atomic_write(path, mode="wb", **open_kwargs):
         open_kwargs.setdefault("encoding", "utf-8")
     path = Path(path)
     temp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    # Mode "x" creates the file exclusively with the umask's permissions, as a plain open() would;
-    # tempfile.mkstemp would leave every output readable by its owner only.
-    file = open(temp, "x" + mode[1:], **open_kwargs)
     try:
-        with file:
+        # Mode "x" creates the file exclusively with the umask's permissions, as a plain open() would;
+        # tempfile.mkstemp would leave every output readable by its owner only.
+        with open(temp, "x" + mode[1:], **open_kwargs) as file:
             yield file
             file.flush()
             os.fsync(file.fileno())
         os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
+    except BaseException as error:  # an exception, or Interrupted by a signal: no temporary file stays
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
+        if isinstance(error, OSError) and not isinstance(error, WriteError):
+            raise WriteError(f"{path}: cannot write: {error.strerror or error}") from None
         raise
     _fsync_folder(path.parent)
+
+
+def make_folder(folder) -> Path:
+    """Create `folder` and its missing parents; a WriteError names it when that fails."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise WriteError(f"{folder}: cannot create the folder: {error.strerror or error}") from None
+    return folder
 
 
 def _fsync_folder(folder):

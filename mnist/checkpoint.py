@@ -3,18 +3,37 @@
 Arrays go in as named entries (`param/layers.0.weight`, `optim/...`), everything else (model
 config, training config, progress, history, random-generator states) as one JSON string, so
 `evaluate` and `--resume` need nothing but the file and nothing is unpickled.
+
+Reading trusts nothing in the file. The record is read first, at most MAX_RECORD_BYTES of it,
+and checked field by field (mnist.run_record); it names the arrays that must be there with
+their shapes and dtypes. Each array's .npy header is checked against that before its data is
+read, and no more data is read than the header promises (one byte more shows trailing data).
+So a few kilobytes cannot make the program allocate gigabytes, and every defect is a
+CheckpointError naming the file and the problem.
 """
+import contextlib
 import json
+import math
+import struct
+import tokenize
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from mnist.atomic import atomic_write
 from mnist.errors import CheckpointError
+from mnist.run_record import RecordError, expected_arrays
 
 FORMAT_VERSION = 1
 _RECORD_KEY = "record.json"
+MAX_RECORD_BYTES = 16 * 2**20  # JSON of some 80,000 epochs of history
+# What zipfile, zlib and NumPy's .npy header parser raise on bytes they cannot make sense of:
+# unsupported compression (NotImplementedError), encryption (RuntimeError), a header that is
+# not a Python literal (SyntaxError, tokenize.TokenError), besides the usual ones.
+_UNREADABLE = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, TypeError, SyntaxError,
+               tokenize.TokenError, NotImplementedError, RuntimeError, struct.error, OverflowError)
 
 
 def save_checkpoint(path, parameters: dict, optimizer_state: dict, record: dict) -> None:
@@ -32,29 +51,87 @@ def load_checkpoint(path):
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
-    # np.load would return a plain array for a .npy file and guess at anything else
-    if not zipfile.is_zipfile(path):
-        raise CheckpointError(f"{path}: not a readable checkpoint (not an .npz archive, or truncated)")
+    with _unreadable(path, "the archive"):
+        archive = zipfile.ZipFile(path)
+    with archive:
+        entries = _entries(archive, path)
+        if _RECORD_KEY not in entries:
+            raise CheckpointError(f"{path}: not a checkpoint of this program (no {_RECORD_KEY} inside)")
+        document = _read_record(archive, entries.pop(_RECORD_KEY), path)
+        try:
+            expected = expected_arrays(document)
+        except RecordError as error:
+            raise CheckpointError(f"{path}: the run record is not valid: {error}") from None
+        for name in entries:
+            if name not in expected:
+                raise CheckpointError(f"{path}: unexpected entry {name!r}: not an array this run has")
+        for name in expected:
+            if name not in entries:
+                raise CheckpointError(f"{path}: incomplete checkpoint: {name!r} is missing")
+        arrays = {name: _read_array(archive, entries[name], path, name, *expected[name]) for name in expected}
+    parameters = {name[len("param/"):]: value for name, value in arrays.items() if name.startswith("param/")}
+    optimizer_state = _join_arrays(document.pop("optimizer"), arrays)
+    return parameters, optimizer_state, document
+
+
+@contextlib.contextmanager
+def _unreadable(path, what: str):
+    """Turn what the zip and .npy readers raise on corrupt bytes into one CheckpointError line."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as error:
-        raise CheckpointError(f"{path}: not a readable checkpoint (corrupt .npz: {error})") from None
-    if _RECORD_KEY not in arrays:
-        raise CheckpointError(f"{path}: not a checkpoint of this program (no {_RECORD_KEY} inside)")
+        yield
+    except _UNREADABLE as error:
+        raise CheckpointError(f"{path}: not a readable checkpoint (corrupt .npz, {what}: {error})") from None
+
+
+def _entries(archive: zipfile.ZipFile, path) -> dict:
+    """Entry name without '.npy' -> ZipInfo; a name twice, or not an array, is refused."""
+    entries = {}
+    for info in archive.infolist():
+        name = info.filename.removesuffix(".npy")
+        if name == info.filename or name in entries:
+            raise CheckpointError(f"{path}: unexpected entry {info.filename!r} (not an array, or twice)")
+        entries[name] = info
+    return entries
+
+
+def _read_record(archive, info, path) -> dict:
+    raw = _read_array(archive, info, path, _RECORD_KEY, None, np.dtype(np.uint8))
     try:
-        document = json.loads(arrays.pop(_RECORD_KEY).tobytes().decode())
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        document = json.loads(raw.tobytes().decode())
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise CheckpointError(f"{path}: the run record inside is corrupt: {error}") from None
     version = document.get("format_version") if isinstance(document, dict) else None
     if version != FORMAT_VERSION:
         raise CheckpointError(f"{path}: checkpoint format {version!r}, this program reads format {FORMAT_VERSION}")
-    parameters = {name[len("param/"):]: value for name, value in arrays.items() if name.startswith("param/")}
-    try:
-        optimizer_state = _join_arrays(document.pop("optimizer"), arrays)
-    except KeyError as error:
-        raise CheckpointError(f"{path}: incomplete checkpoint: {error} is missing") from None
-    return parameters, optimizer_state, document
+    return document
+
+
+def _read_array(archive, info, path, name: str, shape, dtype) -> np.ndarray:
+    """The array in entry `info`, once its header says `shape` (None: any 1-D one of at most
+    MAX_RECORD_BYTES) and `dtype`; its data is read only then, and only as much as promised."""
+    with _unreadable(path, f"entry {name!r}"):
+        stream = archive.open(info)
+    with stream:
+        with _unreadable(path, f"entry {name!r}"):
+            version = np.lib.format.read_magic(stream)
+            if version not in ((1, 0), (2, 0)):
+                raise ValueError(f"unsupported .npy format version {version}")
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) \
+                else np.lib.format.read_array_header_2_0
+            found_shape, fortran_order, found_dtype = read_header(stream)
+        fits = (found_shape == shape if shape is not None
+                else len(found_shape) == 1 and found_shape[0] <= MAX_RECORD_BYTES)
+        if not fits or found_dtype != dtype or fortran_order:
+            wanted = f"{dtype} {shape}" if shape is not None else f"{dtype} of at most {MAX_RECORD_BYTES} bytes"
+            raise CheckpointError(f"{path}: entry {name!r} holds {found_dtype} {found_shape}, "
+                                  f"this run needs {wanted}")
+        size = math.prod(found_shape) * dtype.itemsize
+        with _unreadable(path, f"entry {name!r}"):
+            data = stream.read(size + 1)  # a byte more than promised shows data beyond it
+    if len(data) != size:
+        raise CheckpointError(f"{path}: entry {name!r} is {'longer' if len(data) > size else 'shorter'} "
+                              f"than its header says ({size} bytes)")
+    return np.frombuffer(data, dtype).reshape(found_shape)
 
 
 def _split_arrays(value, prefix, arrays):

@@ -79,7 +79,7 @@ def find_file(folder, base_name) -> Path:
 
 
 def _check_split(paths, arrays, split):
-    """What the model relies on: 28x28 uint8 images, one uint8 label in 0..9 per image."""
+    """What the model relies on: 28x28 uint8 images, at least one, one uint8 label in 0..9 per image."""
     images_path, labels_path = paths[f"{split}_images"], paths[f"{split}_labels"]
     images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
     if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
@@ -91,6 +91,8 @@ def _check_split(paths, arrays, split):
     if len(images) != len(labels):
         raise DataError(f"{images_path} has {len(images)} images "
                         f"but {labels_path} has {len(labels)} labels")
+    if len(images) == 0:  # nothing to train on, or no test accuracy to report
+        raise DataError(f"{images_path}: no images: the {split} split is empty")
     outside = np.flatnonzero(labels >= NUM_CLASSES)
     if outside.size:
         raise DataError(f"{labels_path}: {outside.size} labels outside 0..{NUM_CLASSES - 1}, "

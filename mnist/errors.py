@@ -2,7 +2,11 @@
 
 
 class MnistError(Exception):
-    """Base class: anything the CLI reports as `error: <message>` without a traceback."""
+    """Base class: anything the CLI reports as `error: <message>` without a traceback (exit status 1)."""
+
+
+class UsageError(MnistError):
+    """Arguments that argparse accepted one by one but that do not go together (exit status 2)."""
 
 
 class DataError(MnistError, ValueError):
@@ -11,6 +15,10 @@ class DataError(MnistError, ValueError):
 
 class CheckpointError(MnistError, ValueError):
     """A checkpoint cannot be read or does not fit the model it is loaded into."""
+
+
+class WriteError(MnistError, OSError):
+    """A file or folder cannot be written; the message names the path and the reason."""
 
 
 class TrainingDiverged(MnistError, FloatingPointError):

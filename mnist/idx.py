@@ -5,6 +5,7 @@ dimension, then the data in C order, big-endian. Every defect raises `DataError`
 that starts with the file's path.
 """
 
+import contextlib
 import gzip
 import math
 import struct
@@ -26,21 +27,26 @@ DTYPES = {
 }
 _CODES = {dtype: code for code, dtype in DTYPES.items()}
 GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK = 1 << 24  # bytes read at a time
 
 
 def read_idx(path) -> np.ndarray:
     """Return the array stored in the IDX file at `path`, in native byte order.
 
-    Gzip is recognised by its magic bytes, not by the name, so a renamed file still loads.
+    Gzip is recognised by its magic bytes, not by the name, so a renamed file still loads. The
+    file is read as a stream and never beyond what its header promises (plus one byte, which
+    shows trailing data), so a small gzip file inflating to gigabytes costs no more than a good one.
     """
     path = Path(path)
-    content = _read_content(path)
-    dtype, shape, data = _split_header(content, path)
-    expected = math.prod(shape) * dtype.itemsize
+    with _open_stream(path) as stream:
+        dtype, shape = _read_header(stream, path)
+        expected = math.prod(shape) * dtype.itemsize
+        data = _read_at_most(stream, expected + 1)  # one byte more than promised shows trailing data
     if len(data) != expected:
+        found = f"file has {len(data)}" if len(data) < expected else "file has more"
         problem = "truncated" if len(data) < expected else "trailing bytes"
         raise DataError(f"{path}: {problem}: header says {format_shape(shape)} {dtype.name} = "
-                        f"{expected} bytes of data, file has {len(data)}")
+                        f"{expected} bytes of data, {found}")
     return np.frombuffer(data, dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
@@ -71,38 +77,60 @@ def format_shape(shape):
     return "x".join(map(str, shape))
 
 
-def _read_content(path):
-    """The file's bytes, decompressed when they start with the gzip magic."""
+@contextlib.contextmanager
+def _open_stream(path):
+    """The file's content as a binary stream, decompressed on the fly when the file starts
+    with the gzip magic; whatever reading it raises comes out as one DataError line."""
     try:
-        raw = path.read_bytes()
+        file = open(path, "rb")
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except OSError as error:
         raise DataError(f"{path}: cannot read: {error.strerror}") from None
-    if raw[:2] == GZIP_MAGIC:
+    with file:
         try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as error:
+            start = file.read(4)
+            file.seek(0)
+            if start[:2] == GZIP_MAGIC:
+                with gzip.GzipFile(fileobj=file) as stream:
+                    yield stream
+            elif path.suffix == ".gz":
+                raise DataError(f"{path}: named .gz but not gzip data (starts with 0x{start.hex()})")
+            else:
+                yield file
+        except (EOFError, zlib.error, gzip.BadGzipFile) as error:
             raise DataError(f"{path}: corrupt gzip stream: {error}") from None
-    if path.suffix == ".gz":
-        raise DataError(f"{path}: named .gz but not gzip data (starts with 0x{raw[:4].hex()})")
-    return raw
+        except OSError as error:
+            raise DataError(f"{path}: cannot read: {error.strerror or error}") from None
 
 
-def _split_header(content, path):
-    """(dtype, shape, data bytes) after checking the magic number and that the header is whole."""
-    if len(content) < 4:
-        raise DataError(f"{path}: truncated header: {len(content)} bytes, the magic number needs 4")
-    magic = f"0x{content[:4].hex()}"
-    zeros, code, ndim = content[:2], content[2], content[3]
+def _read_at_most(stream, limit: int) -> bytearray:
+    """Up to `limit` bytes, fewer only at the end of the stream. Read in chunks, so a header
+    that claims terabytes allocates no more than the file really holds."""
+    data = bytearray()
+    while len(data) < limit:
+        chunk = stream.read(min(limit - len(data), _CHUNK))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _read_header(stream, path):
+    """(dtype, shape) after checking the magic number and that the header is whole."""
+    start = bytes(_read_at_most(stream, 4))
+    if len(start) < 4:
+        raise DataError(f"{path}: truncated header: {len(start)} bytes, the magic number needs 4")
+    magic = f"0x{start.hex()}"
+    zeros, code, ndim = start[:2], start[2], start[3]
     if zeros != b"\0\0":
         raise DataError(f"{path}: bad magic number {magic}: the first two bytes must be zero")
     if code not in DTYPES:
         raise DataError(f"{path}: bad magic number {magic}: unknown dtype code 0x{code:02x}")
     if ndim == 0:
         raise DataError(f"{path}: bad magic number {magic}: zero dimensions")
-    end = 4 + 4 * ndim
-    if len(content) < end:
-        raise DataError(f"{path}: truncated header: {ndim} dimensions need {end} bytes, "
-                        f"file has {len(content)}")
-    return DTYPES[code], struct.unpack(f">{ndim}I", content[4:end]), memoryview(content)[end:]
+    dimensions = bytes(_read_at_most(stream, 4 * ndim))
+    if len(dimensions) < 4 * ndim:
+        raise DataError(f"{path}: truncated header: {ndim} dimensions need {4 + 4 * ndim} bytes, "
+                        f"file has {4 + len(dimensions)}")
+    return DTYPES[code], struct.unpack(f">{ndim}I", dimensions)

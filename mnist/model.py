@@ -5,6 +5,41 @@ from tinygrad_np import nn
 
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 DEFAULT_LAYER_SIZES = (784, 256, 128, 10)
+# Bounds on what settings or a checkpoint may ask for: 2**25 parameters are 128 MiB in float32,
+# so no command line and no record of a few bytes can make the program allocate gigabytes.
+MAX_PARAMETERS = 2**25
+MAX_LAYER_SIZES = 64
+
+
+def parameter_count(layer_sizes) -> int:
+    """Weights and biases of the MLP with these layer sizes: sum of fan_in * fan_out + fan_out."""
+    return sum(fan_in * fan_out + fan_out for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:], strict=False))
+
+
+def check_layer_sizes(layer_sizes) -> None:
+    """ValueError unless these are 2 to MAX_LAYER_SIZES whole numbers >= 1 whose MLP has at most
+    MAX_PARAMETERS parameters; checked before anything is allocated."""
+    sizes = list(layer_sizes)
+    if not 2 <= len(sizes) <= MAX_LAYER_SIZES:
+        raise ValueError(f"an MLP needs at least two sizes (input, classes) and at most {MAX_LAYER_SIZES}, "
+                         f"got {len(sizes)}")
+    if any(isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1 for size in sizes):
+        raise ValueError(f"layer sizes must be whole numbers >= 1, got {sizes}")
+    count = parameter_count(sizes)
+    if count > MAX_PARAMETERS:
+        raise ValueError(f"layer sizes {' '.join(map(str, sizes))} make {count:,} parameters, "
+                         f"more than the {MAX_PARAMETERS:,} allowed")
+
+
+def parameter_shapes(layer_sizes, dropout: float = 0.0) -> dict:
+    """{name: shape} of the parameters `MLP(layer_sizes, dropout=dropout)` has, in its order,
+    without building it: Linear j sits at index j * 2 of `layers`, or j * 3 with Dropout."""
+    stride = 3 if dropout > 0 else 2  # Linear, activation and, with dropout, Dropout
+    shapes: dict = {}
+    for index, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:], strict=False)):
+        shapes[f"layers.{index * stride}.weight"] = (fan_in, fan_out)
+        shapes[f"layers.{index * stride}.bias"] = (fan_out,)
+    return shapes
 
 
 def initializer_for(activation: str) -> str:
@@ -21,8 +56,7 @@ class MLP(nn.Module):
 
     def __init__(self, layer_sizes=DEFAULT_LAYER_SIZES, activation="relu", dropout: float = 0.0,
                  seed: int = 0, dtype=np.float32):
-        if len(layer_sizes) < 2 or any(size < 1 for size in layer_sizes):
-            raise ValueError(f"layer sizes must be at least two positive numbers, got {list(layer_sizes)}")
+        check_layer_sizes(layer_sizes)
         hidden = len(layer_sizes) - 2
         activations = [activation] * hidden if isinstance(activation, str) else list(activation)
         if len(activations) != hidden:

@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from mnist.atomic import atomic_write
+from mnist.atomic import atomic_write, make_folder
 from mnist.metrics import confusion_matrix
 
 DPI = 110
@@ -215,24 +215,27 @@ def plot_confident_mistakes(images, probabilities, true, class_names, path, coun
 # --- all of them -----------------------------------------------------------------------------
 
 PREDICTION_GRID_SIZE = 32
+# The files save_all_plots writes, in this order.
+LEARNING_CURVES = "learning_curves.png"
+PLOT_NAMES = (LEARNING_CURVES, "predictions.png", "confusion_matrix.png", "confident_mistakes.png")
 
 
 def save_all_plots(out_dir, history, images, probabilities, true, class_names):
     """Write learning_curves.png (skipped when `history` is empty), predictions.png (the first
     32 images), confusion_matrix.png and confident_mistakes.png into `out_dir`; return their paths."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = make_folder(out_dir)
+    curves, grid, matrix, mistakes = (out_dir / name for name in PLOT_NAMES)
     images, probabilities, true = _as_images(images), np.asarray(probabilities), np.asarray(true)
     predicted = probabilities.argmax(axis=1)
     paths = []
     if history:
-        paths.append(out_dir / "learning_curves.png")
-        plot_learning_curves(history, paths[-1])
+        paths.append(curves)
+        plot_learning_curves(history, curves)
     shown = slice(PREDICTION_GRID_SIZE)
-    paths.append(out_dir / "predictions.png")
-    plot_prediction_grid(images[shown], predicted[shown], true[shown], class_names, paths[-1])
-    paths.append(out_dir / "confusion_matrix.png")
-    plot_confusion_matrix(confusion_matrix(true, predicted, len(class_names)), class_names, paths[-1])
-    paths.append(out_dir / "confident_mistakes.png")
-    plot_confident_mistakes(images, probabilities, true, class_names, paths[-1])
+    paths.append(grid)
+    plot_prediction_grid(images[shown], predicted[shown], true[shown], class_names, grid)
+    paths.append(matrix)
+    plot_confusion_matrix(confusion_matrix(true, predicted, len(class_names)), class_names, matrix)
+    paths.append(mistakes)
+    plot_confident_mistakes(images, probabilities, true, class_names, mistakes)
     return paths

@@ -4,16 +4,18 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist.atomic import atomic_write
+from mnist.atomic import atomic_write, make_folder
 from mnist.evaluation import predict_probabilities
 from mnist.metrics import accuracy, confusion_matrix, per_class_accuracy
-from mnist.plots import save_all_plots
+from mnist.plots import PLOT_NAMES, save_all_plots
+
+METRICS_NAME = "metrics.json"
+REPORT_NAMES = (METRICS_NAME, *PLOT_NAMES)  # what evaluate_and_report writes
 
 
 def evaluate_and_report(model, test_x, test_y, test_images, class_names, out_dir, history, log=print) -> dict:
     """Evaluate on the test set, write metrics.json and the plots, print the per-class table."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = make_folder(out_dir)
     probabilities = predict_probabilities(model, test_x)
     predicted = probabilities.argmax(axis=1)
     matrix = confusion_matrix(test_y, predicted, len(class_names))
@@ -25,11 +27,11 @@ def evaluate_and_report(model, test_x, test_y, test_images, class_names, out_dir
                                for name, value in zip(class_names, per_class_accuracy(matrix).tolist())},
         "confusion_matrix": matrix.tolist(),
     }
-    with atomic_write(out_dir / "metrics.json", "w") as file:
+    with atomic_write(out_dir / METRICS_NAME, "w") as file:
         json.dump(metrics, file, indent=1)
     plots = save_all_plots(out_dir, history, test_images, probabilities, test_y, class_names)
     log(format_table(metrics, class_names))
-    log(f"wrote {out_dir / 'metrics.json'} and {', '.join(Path(p).name for p in plots)}")
+    log(f"wrote {out_dir / METRICS_NAME} and {', '.join(Path(p).name for p in plots)}")
     return metrics
 
 

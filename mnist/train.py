@@ -5,14 +5,15 @@ holds the position inside the epoch, the optimizer state and the dropout generat
 a run interrupted at any step and resumed ends with exactly the parameters of an unbroken run.
 """
 import itertools
-import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from mnist import data as mnist_data
+from mnist import stopping
+from mnist.atomic import make_folder
 from mnist.checkpoint import load_checkpoint, save_checkpoint
 from mnist.config import TrainConfig
 from mnist.errors import CheckpointError, DataError, TrainingDiverged
@@ -21,19 +22,11 @@ from mnist.history import write_history
 from mnist.model import MLP
 from mnist.optimizers import build_optimizer, build_schedule
 from mnist.progress import ProgressBar
+from mnist.run_record import Progress
 from tinygrad_np import Tensor, nn, no_grad
 from tinygrad_np.nn.functional import cross_entropy
 
 CHECKPOINT_NAME = "checkpoint.npz"
-
-
-class TrainingInterrupted(Exception):
-    """SIGINT or SIGTERM arrived; the state was saved. `exit_code` is 128 + the signal number."""
-
-    def __init__(self, signum: int, checkpoint: Path):
-        self.exit_code = 128 + signum
-        super().__init__(f"interrupted by {signal.Signals(signum).name}; saved {checkpoint}, "
-                         f"continue with --resume {checkpoint}")
 
 
 @dataclass
@@ -71,24 +64,8 @@ def prepare_data(config: TrainConfig) -> PreparedData:
 
 def read_run_config(checkpoint_path) -> TrainConfig:
     """The settings a checkpoint's run was started with (what --resume continues)."""
-    _, _, record = load_checkpoint(checkpoint_path)
-    try:
-        return TrainConfig.from_dict(record["config"])
-    except (KeyError, TypeError, AttributeError) as error:
-        raise CheckpointError(f"{checkpoint_path}: no usable training settings inside: {error!r}") from None
-
-
-@dataclass
-class Progress:
-    """Where the run stands, saved in every checkpoint."""
-    epoch: int = 0            # epochs completed
-    batch: int = 0            # batches completed inside the current epoch
-    step: int = 0             # optimizer steps overall
-    loss_sum: float = 0.0     # running sums over the current epoch's batches
-    correct: int = 0
-    seen: int = 0
-    train_seconds: float = 0.0
-    history: list = field(default_factory=list)
+    _, _, record = load_checkpoint(checkpoint_path)  # the record's settings are checked there
+    return TrainConfig.from_dict(record["config"])
 
 
 class Trainer:
@@ -101,7 +78,6 @@ class Trainer:
         self.schedule = build_schedule(config, self.batches_per_epoch)
         self.progress = Progress()
         self.last_good = None  # the checkpoint a divergence falls back on: the last saved or restored
-        self._signal = None
 
     @property
     def checkpoint_path(self) -> Path:
@@ -109,12 +85,15 @@ class Trainer:
 
     # ---- checkpoints ----------------------------------------------------------------------
     def save(self) -> None:
-        record = {"model": self.model.config(), "config": self.config.to_dict(),
-                  "progress": vars(self.progress), "dropout_rng": self._dropout_rng_state(),
-                  "standardizer": vars(self.data.standardizer) if self.data.standardizer else None,
-                  "class_names": list(self.data.class_names)}
-        save_checkpoint(self.checkpoint_path, self.model.state_dict(), self.optimizer.state_dict(), record)
+        save_checkpoint(self.checkpoint_path, self.model.state_dict(), self.optimizer.state_dict(), self.record())
         self.last_good = self.checkpoint_path
+
+    def record(self) -> dict:
+        """What a checkpoint holds besides the arrays (mnist.run_record says what it must hold)."""
+        return {"model": self.model.config(), "config": self.config.to_dict(),
+                "progress": vars(self.progress), "dropout_rng": self._dropout_rng_state(),
+                "standardizer": vars(self.data.standardizer) if self.data.standardizer else None,
+                "class_names": list(self.data.class_names)}
 
     def restore(self, checkpoint_path) -> None:
         parameters, optimizer_state, record = load_checkpoint(checkpoint_path)
@@ -124,8 +103,11 @@ class Trainer:
             progress = Progress(**record["progress"])
             if (rng := self._dropout_rng()) is not None:
                 rng.bit_generator.state = record["dropout_rng"]
-        except (KeyError, ValueError, TypeError) as error:
+        except (KeyError, ValueError, TypeError, OverflowError) as error:
             raise CheckpointError(f"{checkpoint_path}: does not fit this model: {error}") from None
+        if progress.batch >= self.batches_per_epoch:
+            raise CheckpointError(f"{checkpoint_path}: progress.batch: {progress.batch} batches done, but an epoch "
+                                  f"of this data has {self.batches_per_epoch}")
         self.progress, self.last_good = progress, Path(checkpoint_path)
 
     def _dropout_rng(self):
@@ -137,23 +119,20 @@ class Trainer:
 
     # ---- the loop -------------------------------------------------------------------------
     def run(self) -> list:
-        """Train to `config.epochs`; returns the history (one dict per epoch)."""
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            # Overflow ends the run with TrainingDiverged, which names where it happened;
-            # NumPy's warnings on the way there would only bury that message.
-            with np.errstate(over="ignore", invalid="ignore"):
-                for epoch in range(self.progress.epoch, self.config.epochs):
-                    self._train_epoch(epoch)
-                    self._finish_epoch(epoch)
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-        return self.progress.history
+        """Train to `config.epochs`; returns the history (one dict per epoch).
 
-    def _on_signal(self, signum, frame):
-        self._signal = signum  # acted on after the current step, so the saved state is whole
+        SIGINT or SIGTERM stops the run after the current step (the next one, when it comes
+        during an epoch's validation), saving the state, or after the last epoch's checkpoint:
+        then `stopping.Interrupted` is raised."""
+        # A signal is only recorded in here, and acted on where the saved state is whole.
+        # Overflow ends the run with TrainingDiverged, which names where it happened;
+        # NumPy's warnings on the way there would only bury that message.
+        with stopping.deferred(), np.errstate(over="ignore", invalid="ignore"):
+            make_folder(self.out_dir)
+            for epoch in range(self.progress.epoch, self.config.epochs):
+                self._train_epoch(epoch)
+                self._finish_epoch(epoch)
+        return self.progress.history
 
     def _train_epoch(self, epoch: int) -> None:
         config, progress = self.config, self.progress
@@ -172,11 +151,11 @@ class Trainer:
             progress.seen += len(index)
             bar.update(progress.batch, progress.seen, progress.loss_sum / progress.seen,
                        progress.correct / progress.seen)
-            if self._signal is not None:
+            if (signum := stopping.requested()) is not None:
                 progress.train_seconds += time.perf_counter() - started
                 self.save()
                 write_history(self.out_dir, progress.history)
-                raise TrainingInterrupted(self._signal, self.checkpoint_path)
+                raise stopping.Interrupted(signum)
         progress.train_seconds += time.perf_counter() - started
         bar.close(progress.batch, progress.seen, progress.loss_sum / max(progress.seen, 1),
                   progress.correct / max(progress.seen, 1))

@@ -3,9 +3,13 @@ import contextlib
 import io
 import json
 import os
+import resource
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -31,11 +35,85 @@ def run_cli(*argv):
     return status, stdout.getvalue(), stderr.getvalue()
 
 
-def start_cli(*argv) -> subprocess.Popen:
+def start_cli(*argv, **popen) -> subprocess.Popen:
     """`python -m mnist ARGV` as a real process (its output is read with communicate())."""
+    popen = {"cwd": ROOT, "env": {**os.environ, "PYTHONPATH": str(ROOT)}, "stdout": subprocess.PIPE,
+             "stderr": subprocess.PIPE, **popen}
+    return subprocess.Popen([sys.executable, "-m", "mnist", *map(str, argv)], text=True, **popen)
+
+
+# The program, run as `python -c` so that it can first arrange to send itself signals.
+SIGNALLING_MAIN = """
+import importlib, os, sys
+from mnist.cli import main
+
+def send_when_called(target, call, signals):
+    module_name, _, path = target.partition(":")
+    owner = importlib.import_module(module_name)
+    *owners, name = path.split(".")
+    for attribute in owners:
+        owner = getattr(owner, attribute)
+    original, calls = getattr(owner, name), [0]
+
+    def wrapper(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == call:
+            for signum in signals:
+                os.kill(os.getpid(), signum)
+        return original(*args, **kwargs)
+    setattr(owner, name, wrapper)
+
+for target, call, signals in {stops!r}:
+    send_when_called(target, call, signals)
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def start_cli_signalled(stops, *argv) -> subprocess.Popen:
+    """`python -m mnist ARGV` as a real process that sends itself signals at exact points:
+    `stops` lists (target, call, signals), e.g. ("mnist.train:Trainer._step", 3, [signal.SIGTERM]):
+    on the third call of Trainer._step the process signals itself, then the call goes on. Real
+    signals, real handlers, real exit status, and no race with the clock."""
+    stops = [(target, call, [int(signum) for signum in signals]) for target, call, signals in stops]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "mnist", *map(str, argv)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen([sys.executable, "-c", SIGNALLING_MAIN.format(stops=stops), *map(str, argv)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@dataclass
+class Measured:
+    status: int
+    stdout: str
+    stderr: str
+    peak_mb: float       # peak resident memory of the process
+    cpu_seconds: float   # user + system time
+    wall_seconds: float
+
+
+# A process that regresses to allocating gigabytes fails fast instead of crowding the machine.
+ADDRESS_SPACE_LIMIT = 4 << 30
+
+
+def run_measured(*argv, timeout: float = 120.0) -> Measured:
+    """`python -m mnist ARGV` as a real process, with its peak memory and CPU time (from wait4)."""
+    def limit_address_space():
+        resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_LIMIT, ADDRESS_SPACE_LIMIT))
+
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.monotonic()
+        process = start_cli(*argv, stdout=out, stderr=err, preexec_fn=limit_address_space)
+        watchdog = threading.Timer(timeout, process.kill)
+        watchdog.start()
+        try:
+            _, wait_status, usage = os.wait4(process.pid, 0)
+        finally:
+            watchdog.cancel()
+        process.returncode = os.waitstatus_to_exitcode(wait_status)
+        wall = time.monotonic() - started
+        out.seek(0)
+        err.seek(0)
+        return Measured(process.returncode, out.read(), err.read(), usage.ru_maxrss / 1024,
+                        usage.ru_utime + usage.ru_stime, wall)
 
 
 def wait_until(condition, process: subprocess.Popen, timeout: float = 120.0) -> None:

@@ -1,5 +1,6 @@
 """atomic_write: the final path holds the old file or the complete new one, whatever happens."""
 
+import errno
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mnist.atomic import atomic_write
+from mnist.errors import WriteError
 
 ROOT = Path(__file__).resolve().parents[1]
 OLD = b"old complete file\n"
@@ -116,3 +118,20 @@ def test_sigkill_at_any_moment_of_repeated_rewrites_leaves_a_complete_version(tm
     child.communicate()
     content = target.read_bytes()
     assert len(content) == size and content == content[:1] * size
+
+
+def test_an_os_error_is_a_write_error_naming_the_path_and_leaves_nothing(tmp_path):
+    target = tmp_path / "out"
+    with pytest.raises(WriteError) as caught:
+        with atomic_write(target) as f:
+            f.write(b"partial")
+            raise OSError(errno.ENOSPC, "No space left on device")
+    assert str(caught.value) == f"{target}: cannot write: No space left on device"
+    assert isinstance(caught.value, OSError) and os.listdir(tmp_path) == []
+
+
+def test_a_missing_folder_is_a_write_error_naming_the_path(tmp_path):
+    target = tmp_path / "missing" / "out"
+    with pytest.raises(WriteError, match=f"^{target}: cannot write: No such file or directory$"):
+        with atomic_write(target) as f:
+            f.write(b"never")

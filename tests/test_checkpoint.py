@@ -1,15 +1,21 @@
 """Checkpoints: a good one comes back exactly; a bad one is a one-line CheckpointError naming the file."""
 import json
+import re
+import struct
+import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_training import synthetic_data
 
 from mnist.checkpoint import load_checkpoint, save_checkpoint
 from mnist.config import TrainConfig
 from mnist.errors import CheckpointError
+from mnist.model import MLP, parameter_shapes
 from mnist.saved_model import SavedModel
 from mnist.train import Trainer
-from test_training import synthetic_data
 
 SETTINGS = {"layer_sizes": (6, 5, 3), "epochs": 2, "batch_size": 32, "dropout": 0.3, "momentum": 0.9}
 
@@ -36,17 +42,21 @@ def assert_same_state(a: dict, b: dict):
 
 
 def test_save_then_load_returns_exactly_what_was_saved(tmp_path):
+    trainer = make_trainer(tmp_path / "adam", optimizer="adam")
+    trainer.run()
     rng = np.random.default_rng(0)
-    parameters = {"layers.0.weight": rng.normal(size=(4, 3)).astype(np.float32),
-                  "layers.0.bias": np.array([np.nextafter(np.float32(1), np.float32(2))])}
-    optimizer_state = {"lr": 0.1, "nesterov": True, "state.0.velocity": rng.normal(size=(4, 3)),
-                       "state.1.step": np.int64(7)}
-    record = {"config": {"layer_sizes": [4, 3]}, "history": [{"epoch": 1, "val_loss": None, "lr": 1 / 3}]}
+    parameters = {name: rng.normal(size=value.shape).astype(np.float32)
+                  for name, value in trainer.model.state_dict().items()}
+    parameters["layers.0.bias"][0] = np.nextafter(np.float32(1), np.float32(2))
+    optimizer_state = {**trainer.optimizer.state_dict(), "state.1.step": np.int64(7), "lr": 1 / 3}
+    record = trainer.record()
     save_checkpoint(tmp_path / "c.npz", parameters, optimizer_state, record)
     loaded_parameters, loaded_state, loaded_record = load_checkpoint(tmp_path / "c.npz")
     assert_same_state(loaded_parameters, parameters)
-    assert_same_state(loaded_state, {**optimizer_state, "state.1.step": 7})
-    assert {key: value for key, value in loaded_record.items() if key != "format_version"} == record
+    # numbers come back as JSON gives them: NumPy scalars as Python ones, tuples as lists
+    assert_same_state(loaded_state, {**optimizer_state, "state.1.step": 7, "betas": list(optimizer_state["betas"])})
+    assert {key: value for key, value in loaded_record.items() if key != "format_version"} == \
+        json.loads(json.dumps(record))
 
 
 def test_a_training_checkpoint_restores_parameters_optimizer_progress_and_dropout(trained, tmp_path):
@@ -99,6 +109,36 @@ def flip_middle_bytes(path):
     path.write_bytes(bytes(data))
 
 
+def patch_central_directory(offset: int, value: bytes):
+    """Overwrite bytes of the zip's first central directory record, `offset` bytes into it."""
+    def damage(path):
+        data = bytearray(path.read_bytes())
+        start = data.index(b"PK\x01\x02") + offset
+        data[start:start + len(value)] = value
+        path.write_bytes(bytes(data))
+    return damage
+
+
+def replace_entry(name: str, content: bytes, compression=zipfile.ZIP_STORED):
+    """Rewrite the archive with entry `name` holding `content` (its CRC consistent with it)."""
+    def damage(path):
+        with zipfile.ZipFile(path) as archive:
+            entries = {info.filename: archive.read(info) for info in archive.infolist()}
+        entries[name] = content
+        with zipfile.ZipFile(path, "w") as archive:
+            for entry, data in entries.items():
+                archive.writestr(entry, data, compress_type=compression if entry == name else zipfile.ZIP_STORED)
+    return damage
+
+
+def npy(header: str, data: bytes = b"") -> bytes:
+    """A .npy file of format 1.0 whose header is the text `header` (padded as NumPy pads it)."""
+    text = header.encode("latin1")
+    text += b" " * (-(10 + len(text) + 1) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(text)) + text + data
+
+
+WEIGHT = "param/layers.0.weight.npy"
 BROKEN_FILES = {
     "corrupt": flip_middle_bytes,
     "truncated": lambda path: path.write_bytes(path.read_bytes()[:path.stat().st_size // 2]),
@@ -114,6 +154,20 @@ BROKEN_FILES = {
     "no optimizer in record": lambda path: rewrite(path, edit_record(lambda r: r.pop("optimizer"))),
     "optimizer array missing": lambda path: rewrite(
         path, lambda arrays: arrays.pop(next(name for name in arrays if name.startswith("optim/")))),
+    # what about 1% of single-byte flips in a real checkpoint come to (zipfile's and NumPy's own errors)
+    "unsupported compression method": patch_central_directory(10, struct.pack("<H", 99)),
+    "encrypted entry": patch_central_directory(8, b"\x01"),
+    "npy header not a Python literal": replace_entry(
+        WEIGHT, npy("{'descr': '<f4', 'fortran_order': False, 'shape': (6, 5), (", bytes(120))),
+    # arrays that are not what the record says, found from their headers
+    "npy header claiming 8 TB": replace_entry(
+        WEIGHT, npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2000000000000,), }")),
+    "more data than the header says": replace_entry(
+        WEIGHT, npy("{'descr': '<f4', 'fortran_order': False, 'shape': (6, 5), }", bytes(1 << 20)),
+        zipfile.ZIP_DEFLATED),
+    "an entry that is not an array": replace_entry("notes.txt", b"hello"),
+    "an unknown array": replace_entry("param/layers.9.weight.npy", npy(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (6, 5), }", bytes(120))),
 }
 
 LOADERS = {
@@ -174,6 +228,105 @@ def test_a_record_that_does_not_fit_is_a_checkpoint_error(trained, loader, chang
     _, path = trained
     rewrite(path, change)
     assert_checkpoint_error(LOADERS[loader], path)
+
+
+# A record whose JSON is valid but whose fields are not: each must be named in the one-line error.
+RECORD_FIELDS = {
+    "two class names": (lambda r: r.update(class_names=["a", "b"]), "class_names"),
+    "data_dir a number": (lambda r: r["config"].update(data_dir=3), "config.data_dir"),
+    "test_limit a string": (lambda r: r["config"].update(test_limit="abc"), "config.test_limit"),
+    "batch_size 0": (lambda r: r["config"].update(batch_size=0), "config.batch_size"),
+    "lr a string": (lambda r: r["config"].update(lr="fast"), "config.lr"),
+    "lr NaN": (lambda r: r["config"].update(lr=float("nan")), "config.lr"),
+    "nesterov without momentum": (lambda r: r["config"].update(nesterov=True, momentum=0.0), "config.nesterov"),
+    "unknown setting": (lambda r: r["config"].update(speed=3), "config.speed"),
+    "history a string": (lambda r: r["progress"].update(history="abc"), "progress.history"),
+    "history row with a string loss": (lambda r: r["progress"]["history"][0].update(train_loss="low"),
+                                       "progress.history[0].train_loss"),
+    "more epochs done than planned": (lambda r: r["progress"].update(epoch=99), "progress.epoch"),
+    "standardizer mean a string": (lambda r: (r["config"].update(standardize=True),
+                                              r.update(standardizer={"mean": "x", "std": 0.3})), "standardizer.mean"),
+    "a billion hidden units": (lambda r: [part.update(layer_sizes=[6, 10**9, 3]) for part in (r["config"], r["model"])],
+                               "config.layer_sizes"),
+    "model unlike the settings": (lambda r: r["model"].update(layer_sizes=[6, 4, 3]), "model"),
+    "optimizer hyperparameter a string": (lambda r: r["optimizer"].update(momentum="x"), "optimizer.momentum"),
+    "dropout state missing": (lambda r: r.update(dropout_rng=None), "dropout_rng"),
+    "dropout state out of range": (lambda r: r["dropout_rng"]["state"].update(state=10**60), "dropout_rng.state.state"),
+    "unknown field": (lambda r: r.update(extra=1), "record.extra"),
+}
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+@pytest.mark.parametrize("case", RECORD_FIELDS)
+def test_a_record_field_of_the_wrong_type_or_range_is_named(trained, case, loader):
+    _, path = trained
+    edit, field = RECORD_FIELDS[case]
+    rewrite(path, edit_record(edit))
+    message = assert_checkpoint_error(LOADERS[loader], path)
+    assert f" {field}: " in message, message
+
+
+@settings(max_examples=30, deadline=None)
+@given(sizes=st.lists(st.integers(1, 5), min_size=2, max_size=5), dropout=st.sampled_from([0.0, 0.5]))
+def test_parameter_shapes_are_those_the_mlp_has(sizes, dropout):
+    """What the checkpoint reader expects before it reads an array, from the sizes alone."""
+    model = MLP(sizes, dropout=dropout)
+    assert parameter_shapes(sizes, dropout) == {name: p.shape for name, p in model.named_parameters()}
+
+
+# ---- fuzzing: a damaged checkpoint loads or is a CheckpointError, never anything else ----------
+
+@pytest.fixture(scope="module")
+def checkpoint_bytes(tmp_path_factory):
+    """A small real checkpoint: momentum buffers, a dropout generator's state, a history."""
+    trainer = make_trainer(tmp_path_factory.mktemp("fuzz") / "run")
+    trainer.run()
+    return trainer.checkpoint_path.read_bytes()
+
+
+# Where a flipped byte means most, after a signature: in each central directory record, the
+# versions, flags and compression method (zipfile trusts these, not the local headers); the
+# end record; each .npy header.
+STRUCTURES = {b"PK\x01\x02": range(4, 12), b"PK\x05\x06": range(0, 22), b"\x93NUMPY": range(0, 128)}
+
+
+def structure_bytes(raw: bytes):
+    """Offsets into one of the STRUCTURES of `raw`: which kind, which occurrence, which byte."""
+    return st.one_of(*(st.builds(lambda start, offset: min(start + offset, len(raw) - 1),
+                                 st.sampled_from([match.start() for match in re.finditer(re.escape(signature), raw)]),
+                                 st.sampled_from(offsets))
+                       for signature, offsets in STRUCTURES.items()))
+
+
+def damaged(raw: bytes):
+    """Copies of `raw` with bytes flipped (anywhere, or in the headers half of the time), the end
+    cut off, or a stretch replaced by random bytes."""
+    def flip(changes):
+        data = bytearray(raw)
+        for position, mask in changes:
+            data[position] ^= mask
+        return bytes(data)
+
+    positions = st.one_of(st.integers(0, len(raw) - 1), structure_bytes(raw))
+    flips = st.lists(st.tuples(positions, st.integers(1, 255)), min_size=1, max_size=3).map(flip)
+    cuts = st.integers(0, len(raw) - 1).map(lambda end: raw[:end])
+    splices = st.tuples(st.integers(0, len(raw)), st.integers(0, 32), st.binary(max_size=32)).map(
+        lambda splice: raw[:splice[0]] + splice[2] + raw[splice[0] + splice[1]:])
+    return st.one_of(flips, cuts, splices)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzz_a_damaged_checkpoint_loads_or_is_a_checkpoint_error(checkpoint_bytes, tmp_path, data):
+    path = tmp_path / "damaged.npz"
+    path.write_bytes(data.draw(damaged(checkpoint_bytes)))
+    for load in LOADERS.values():  # load_checkpoint first: the others read the file through it
+        try:
+            load(path)
+        except CheckpointError as error:
+            assert str(error).startswith(f"{path}: ") and "\n" not in str(error)
+            if load is load_checkpoint:
+                break
 
 
 @pytest.mark.parametrize("other", [{"layer_sizes": (6, 4, 3)}, {"layer_sizes": (6, 5, 5, 3)},

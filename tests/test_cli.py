@@ -1,13 +1,26 @@
 """`python -m mnist` end to end on a small subset: train, evaluate, predict, and what it refuses."""
+import contextlib
 import json
+import os
 import re
+import resource
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
+from cli_runs import (
+    SMALL,
+    no_report,  # noqa: F401 (a fixture)
+    run_cli,
+    start_cli,
+    wait_until,
+    without_timings,
+)
 from matplotlib.image import imsave
+from test_checkpoint import RECORD_FIELDS, edit_record, rewrite
+from test_data import write_dataset
 
-from cli_runs import no_report  # noqa: F401 (a fixture)
-from cli_runs import SMALL, run_cli, start_cli, without_timings
 from mnist.checkpoint import load_checkpoint
 from mnist.cli import COMMAND_MODULES
 from mnist.commands.predict import read_png
@@ -117,6 +130,14 @@ def test_same_seed_same_run_other_seed_other_run(tmp_path, no_report):
     (["--layers", "784", "32", "9"], "argument --layers: must start with 784"),
     (["--layers", "784"], "argument --layers: must start with 784"),
     (["--dropout", "1"], "argument --dropout"),
+    (["--seed", "-1"], "argument --seed: '-1': must be an integer >= 0"),
+    (["--nesterov", "--momentum", "0"], "argument --nesterov: Nesterov momentum needs a momentum > 0"),
+    (["--warmup-epochs", "1e308"], "argument --warmup-epochs: '1e308': must be a number in [0, 1000000]"),
+    (["--warmup-epochs", "3", "--epochs", "2"],
+     "argument --warmup-epochs: a warm-up of 3 epochs is longer than the run (2 epochs)"),
+    (["--gamma", "2"], "argument --gamma: '2': must be a number in (0, 1]"),
+    (["--layers", "784", "1000000000", "10"], "argument --layers: layer sizes 784 1000000000 10 make 795,000,000,010 "
+                                              "parameters, more than the 33,554,432 allowed"),
 ], ids=lambda value: " ".join(value) if isinstance(value, list) else "")
 def test_train_rejects_invalid_values_with_status_2(tmp_path, arguments, complaint):
     status, stdout, stderr = run_cli("train", *SMALL, *arguments, "--out", tmp_path / "out")
@@ -124,6 +145,22 @@ def test_train_rejects_invalid_values_with_status_2(tmp_path, arguments, complai
     assert stderr.startswith("usage: python -m mnist train")
     assert f"python -m mnist train: error: {complaint}" in stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", [
+    ["graph", "--out", "x.dot", "--seed", "-1"],
+    ["graph", "--out", "x.dot", "--layers", "3", "10000000000", "2"],
+    ["graph", "--out", "x.dot", "--layers", "5", "3", "--batch-size", "10000000000"],
+    ["compare", "--seed", "-1"],
+    ["compare", "--layers", "784", "10000000000", "10"],
+], ids=" ".join)
+def test_graph_and_compare_reject_invalid_values_with_status_2(tmp_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    status, stdout, stderr = run_cli(*command)
+    assert status == 2 and stdout == ""
+    assert stderr.startswith(f"usage: python -m mnist {command[0]}")
+    assert stderr.count("error:") == 1 and stderr.splitlines()[-1].startswith(f"python -m mnist {command[0]}: error:")
+    assert not (tmp_path / "x.dot").exists()
 
 
 @pytest.mark.parametrize("out", ["file", "file/below"])
@@ -184,3 +221,138 @@ def test_resume_names_the_settings_it_ignores(tmp_path, no_report):
     status, _, stderr = run_cli("train", "--resume", checkpoint, "--epochs", "3")
     assert status == 0, stderr
     assert "ignoring" not in stderr
+
+
+# ---- writes that fail, and one run per output folder -----------------------------------------
+
+def test_train_refuses_a_broken_symbolic_link_as_output_folder(tmp_path):
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    status, _, stderr = run_cli("train", *SMALL, "--out", tmp_path / "link")
+    assert status == 2
+    assert stderr.splitlines()[-1] == (f"python -m mnist train: error: argument --out: '{tmp_path / 'link'}': "
+                                       f"'{tmp_path / 'link'}' is a broken symbolic link")
+
+
+def test_an_output_taken_by_a_folder_is_refused_before_training(tmp_path):
+    (tmp_path / "checkpoint.npz").mkdir()
+    status, _, stderr = run_cli("train", *SMALL, "--epochs", "1", "--out", tmp_path)
+    assert status == 1
+    assert stderr == f"error: {tmp_path / 'checkpoint.npz'}: cannot write: it is a folder\n"
+    assert not (tmp_path / "history.json").exists()
+
+
+@contextlib.contextmanager
+def unwritable(folder):
+    """No file can be created in `folder` inside the block; for root too (the immutable attribute)."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield
+        finally:
+            folder.chmod(0o755)
+        return
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", folder], capture_output=True).returncode:
+        pytest.skip("cannot make a folder read-only for root here (chattr +i)")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", folder], check=True)
+
+
+def test_resume_into_a_folder_that_cannot_be_written_is_refused_before_training(tmp_path, no_report):
+    status, _, stderr = run_cli("train", *SMALL, "--epochs", "1", "--out", tmp_path)
+    assert status == 0, stderr
+    checkpoint = tmp_path / "checkpoint.npz"
+    before = checkpoint.read_bytes()
+    with unwritable(tmp_path):
+        status, stdout, stderr = run_cli("train", "--resume", checkpoint, "--epochs", "2")
+    assert status == 1 and stdout == ""
+    assert re.fullmatch(rf"error: {re.escape(str(tmp_path))}: cannot write into this folder: [^\n]+\n", stderr), stderr
+    assert checkpoint.read_bytes() == before
+
+
+def test_a_file_size_limit_is_one_line_naming_the_file_and_leaves_nothing_half_written(tmp_path):
+    """`ulimit -f 50` (KB): the first checkpoint (about 200 KB) cannot be written."""
+    def limit_file_size():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, 50_000))
+
+    process = start_cli("train", *SMALL, "--epochs", "1", "--out", tmp_path, preexec_fn=limit_file_size)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    assert stderr.splitlines()[-1] == f"error: {tmp_path / 'checkpoint.npz'}: cannot write: File too large"
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".lock"]
+
+
+def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
+    folder = tmp_path / "run"
+    first = start_cli("train", "--train-limit", "400", "--validation-size", "100", "--layers", "784", "32", "10",
+                      "--batch-size", "100", "--epochs", "100000", "--out", folder)
+    try:
+        wait_until(lambda: (folder / "history.json").exists(), first)
+        status, stdout, stderr = run_cli("train", *SMALL, "--epochs", "1", "--out", folder)
+    finally:
+        first.terminate()
+        first.communicate(timeout=60)
+    assert status == 1 and stdout == ""
+    assert stderr == (f"error: {folder}: another run is writing into this folder (it holds {folder / '.lock'}); "
+                      f"wait for it to end or choose another output folder\n")
+    assert first.returncode == 143
+
+
+def test_graph_creates_missing_parent_folders(tmp_path):
+    picture = tmp_path / "missing" / "deeper" / "mlp.dot"
+    status, stdout, stderr = run_cli("graph", "--out", picture, "--layers", "784", "8", "10")
+    assert status == 0, stderr
+    assert picture.read_text().startswith("digraph")
+
+
+# ---- data -------------------------------------------------------------------------------------
+
+def test_an_empty_test_split_is_refused_before_training(tmp_path):
+    write_dataset(tmp_path / "data", num_train=12, num_test=0)
+    status, _, stderr = run_cli("train", "--data-dir", tmp_path / "data", "--validation-size", "2",
+                                "--layers", "784", "8", "10", "--out", tmp_path / "run")
+    assert status == 1
+    images = tmp_path / "data" / "t10k-images-idx3-ubyte.gz"
+    assert stderr == f"error: {images}: no images: the test split is empty\n"
+    assert not (tmp_path / "run" / "checkpoint.npz").exists()
+
+
+def test_evaluate_refuses_an_empty_test_split(run, tmp_path):
+    folder, _ = run
+    write_dataset(tmp_path / "data", num_train=12, num_test=0)
+    status, _, stderr = run_cli("evaluate", "--checkpoint", folder / "checkpoint.npz", "--data-dir", tmp_path / "data",
+                                "--out", tmp_path / "report")
+    assert status == 1 and stderr.count("\n") == 1
+    assert stderr.endswith("no images: the test split is empty\n")
+
+
+def test_a_relative_data_dir_is_stored_resolved(tmp_path, monkeypatch):
+    write_dataset(tmp_path / "data", num_train=12, num_test=4)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path)
+    status, _, stderr = run_cli("train", "--data-dir", "data", "--validation-size", "2", "--layers", "784", "8", "10",
+                                "--epochs", "1", "--out", "run")
+    assert status == 0, stderr
+    assert load_checkpoint(tmp_path / "run" / "checkpoint.npz")[2]["config"]["data_dir"] == str(tmp_path / "data")
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    status, stdout, stderr = run_cli("evaluate", "--checkpoint", "../run/checkpoint.npz", "--out", ".")
+    assert status == 0, stderr
+    assert printed_accuracy(stdout).endswith("on 4 images")
+
+
+@pytest.mark.parametrize("command", [["evaluate", "--checkpoint"], ["predict", "--index", "0", "--checkpoint"],
+                                     ["train", "--resume"]], ids=lambda c: c[0])
+@pytest.mark.parametrize("case", ["two class names", "data_dir a number", "test_limit a string", "batch_size 0",
+                                  "lr a string", "history a string", "standardizer mean a string"])
+def test_a_checkpoint_field_of_the_wrong_type_or_range_is_one_line_naming_it(run, tmp_path, command, case):
+    folder, _ = run
+    path = tmp_path / "checkpoint.npz"
+    shutil.copy(folder / "checkpoint.npz", path)
+    edit, field = RECORD_FIELDS[case]
+    rewrite(path, edit_record(edit))
+    status, stdout, stderr = run_cli(*command, path)
+    assert status == 1 and stdout == ""
+    assert stderr.startswith(f"error: {path}: ") and stderr.count("\n") == 1
+    assert f" {field}: " in stderr, stderr

@@ -95,3 +95,33 @@ def test_help_names_every_option(capsys):
     for option in ("--layers", "--activation", "--batch-size", "--steps", "--lr", "--dtype", "--seed",
                    "--tolerance", "--plot"):
         assert option in out
+
+
+def test_non_finite_parameters_fail_the_check_naming_layer_and_quantity(capsys):
+    """A learning rate of 1e300 makes both networks' parameters non-finite at the first step;
+    both agree that far, but a check must not call that OK."""
+    argv = ["compare", "--lr", "1e300", "--dtype", "float32", "--layers", "784", "8", "10", "--steps", "3"]
+    assert exit_status(argv) == 1
+    last = capsys.readouterr().out.rstrip().splitlines()[-1]
+    assert re.fullmatch(r"FAIL: lockstep step 1: parameter divergence nan is not finite; "
+                        r"not finite: layer \d [Wb] \((autograd|reference)\)(, .*)?", last), last
+
+
+def test_a_nan_in_one_gradient_fails_the_check_naming_it(monkeypatch, capsys):
+    honest_pass = compare.autograd_pass
+
+    def one_nan(*args, **kwargs):
+        loss, forward, gradients = honest_pass(*args, **kwargs)
+        gradients.dW[1][0, 0] = np.nan
+        return loss, forward, gradients
+    monkeypatch.setattr(compare, "autograd_pass", one_nan)
+    assert exit_status(["compare", *SMALL, "--steps", "0"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL: layer 2 dW: relative difference nan is not finite" in out
+    assert "OK" not in out
+
+
+def test_the_plot_goes_into_a_missing_folder_which_is_created(tmp_path, capsys):
+    plot = tmp_path / "missing" / "deeper" / "divergence.png"
+    assert exit_status(["compare", *SMALL, "--plot", str(plot)]) == 0
+    assert plot.read_bytes().startswith(b"\x89PNG")

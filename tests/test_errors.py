@@ -29,6 +29,12 @@ def ones(*shape):
     ("concatenate", lambda: tg.concatenate([ones(2, 3), ones(2, 4)], axis=0), ["(2, 3)", "(2, 4)"]),
     ("stack", lambda: tg.stack([ones(2), ones(3)]), ["(2,)", "(3,)"]),
     ("cross_entropy", lambda: F.cross_entropy(ones(2, 3), np.array([0, 1, 2])), ["(2, 3)", "3 labels"]),
+    ("getitem", lambda: ones(2, 3)[5], ["(2, 3)", "index=5"]),
+    ("getitem", lambda: ones(2, 3)[0, 0, 0], ["(2, 3)", "too many indices"]),
+    ("getitem", lambda: ones(2, 3)[np.array([7])], ["(2, 3)", "index 7"]),
+    ("getitem", lambda: ones(2, 3)[:, np.ones(4, dtype=bool)], ["(2, 3)", "boolean index"]),
+    ("swapaxes", lambda: ones(2, 3).swapaxes(0, 7), ["(2, 3)", "axes 0 and 7"]),
+    ("swapaxes", lambda: ones(2, 3).swapaxes(-3, 1), ["(2, 3)", "axes -3 and 1"]),
 ])
 def test_shape_errors_name_the_op_and_the_shapes(name, attempt, named):
     with pytest.raises(ShapeError) as caught:

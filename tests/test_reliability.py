@@ -3,21 +3,32 @@ SIGKILL never leaves a corrupt checkpoint, and divergence stops with a message, 
 good checkpoint. The stops use real processes; the rest runs in this one."""
 import hashlib
 import json
+import os
 import re
 import signal
 
 import numpy as np
 import pytest
+from cli_runs import (
+    ROOT,
+    SMALL,
+    history_rows,
+    no_report,  # noqa: F401 (a fixture)
+    run_cli,
+    start_cli,
+    start_cli_signalled,
+    wait_until,
+    without_timings,
+)
+from test_checkpoint import edit_record, rewrite
+from test_training import STEPS_PER_EPOCH, make_trainer
 
-from cli_runs import no_report  # noqa: F401 (a fixture)
-from cli_runs import SMALL, history_rows, run_cli, start_cli, wait_until, without_timings
 from mnist.checkpoint import load_checkpoint
 from mnist.cli import build_parser
 from mnist.commands.train import config_from_args
 from mnist.errors import TrainingDiverged
 from mnist.saved_model import SavedModel
 from mnist.train import Trainer, prepare_data
-from test_training import STEPS_PER_EPOCH, make_trainer
 
 
 def digest(path) -> str:
@@ -76,6 +87,82 @@ def test_a_stopped_run_resumes_to_exactly_the_unbroken_result(tmp_path, no_repor
         without_timings(unbroken.progress.history)
 
 
+# Stops at exact points: the process sends itself the signal when a function is called (cli_runs).
+# Two epochs of 500 images in batches of 50: ten steps an epoch.
+STEP = "mnist.train:Trainer._step"
+
+
+def stopped_run(tmp_path, stops, epochs=2):
+    """(exit status, stderr, folder) of a SMALL run that signals itself as `stops` says."""
+    folder = tmp_path / "run"
+    process = start_cli_signalled(stops, "train", *SMALL, "--epochs", epochs, "--out", folder)
+    _, stderr = process.communicate(timeout=120)
+    return process.returncode, stderr, folder
+
+
+def assert_stopped_cleanly(status, stderr, folder, signum, epochs_done):
+    """Exit 128 + signum, the resume hint, a whole checkpoint and history of `epochs_done`
+    epochs, the learning curves when there is an epoch to draw, no temporary file left."""
+    checkpoint = folder / "checkpoint.npz"
+    assert status == 128 + signum, stderr
+    assert "Traceback" not in stderr
+    assert stderr.rstrip().splitlines()[-1] == (f"interrupted by {signal.Signals(signum).name}; saved {checkpoint}, "
+                                                f"continue with --resume {checkpoint}")
+    progress = load_checkpoint(checkpoint)[2]["progress"]
+    assert progress["epoch"] == epochs_done == history_rows(folder)
+    assert (folder / "learning_curves.png").exists() == (epochs_done > 0)
+    assert not [path.name for path in folder.iterdir() if path.name.endswith(".tmp")]
+    return progress
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_stop_during_the_first_epoch_saves_and_says_there_are_no_curves_yet(tmp_path, signum):
+    status, stderr, folder = stopped_run(tmp_path, [(STEP, 3, [signum])])
+    progress = assert_stopped_cleanly(status, stderr, folder, signum, epochs_done=0)
+    assert progress["batch"] == 3
+    assert "no learning curves: no epoch has finished yet" in stderr
+    assert json.loads((folder / "history.json").read_text()) == []
+
+
+@pytest.mark.parametrize("where, call", [
+    ("mnist.train:loss_and_accuracy", 2),        # the last epoch's validation
+    ("mnist.report:predict_probabilities", 1),   # the test report
+    ("matplotlib.figure:Figure.savefig", 2),     # the middle of writing the second plot
+], ids=["final validation", "test report", "writing a plot"])
+def test_a_stop_after_the_last_batch_is_honoured(tmp_path, where, call):
+    status, stderr, folder = stopped_run(tmp_path, [(where, call, [signal.SIGTERM])])
+    assert_stopped_cleanly(status, stderr, folder, signal.SIGTERM, epochs_done=2)
+
+
+@pytest.mark.parametrize("second", [
+    (STEP, 13, [signal.SIGINT]),                                   # a moment later, during the same step
+    ("mnist.train:save_checkpoint", 2, [signal.SIGINT]),           # while the first one's save is written
+    ("mnist.commands.train:plot_learning_curves", 1, [signal.SIGINT]),  # while its curves are drawn
+], ids=["same step", "during the save", "during the curves"])
+def test_the_first_of_two_signals_decides_and_the_second_loses_nothing(tmp_path, second):
+    first = (STEP, 13, [signal.SIGTERM])
+    # Both wrap Trainer._step in the "same step" case; the one installed last runs first.
+    stops = [second, first] if second[0] == STEP else [first, second]
+    status, stderr, folder = stopped_run(tmp_path, stops)
+    progress = assert_stopped_cleanly(status, stderr, folder, signal.SIGTERM, epochs_done=1)
+    assert progress["batch"] == 3
+    SavedModel(folder / "checkpoint.npz")
+
+
+def test_a_closed_stdout_does_not_end_the_run(tmp_path):
+    """`python -m mnist train | head -1`: the reader goes away, the run goes on to its end."""
+    folder = tmp_path / "run"
+    process = start_cli("train", *SMALL, "--epochs", 2, "--out", folder,
+                        env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"})
+    process.stdout.close()  # before the first line: every print meets a closed pipe
+    stderr = process.stderr.read()
+    process.wait(timeout=120)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+    assert load_checkpoint(folder / "checkpoint.npz")[2]["progress"]["epoch"] == 2
+    assert (folder / "metrics.json").is_file() and (folder / "confident_mistakes.png").is_file()
+
+
 # ---- SIGKILL ---------------------------------------------------------------------------------
 
 # Epochs of three steps: a checkpoint and a history are written many times a second.
@@ -116,10 +203,10 @@ def test_sigkill_leaves_the_last_epochs_checkpoint_and_it_resumes(tmp_path):
 def test_divergence_stops_with_a_message_and_keeps_the_last_good_checkpoint(tmp_path, no_report):
     folder = tmp_path / "run"
     checkpoint = folder / "checkpoint.npz"
-    # a step schedule that multiplies the rate by 1e12 each epoch: epoch 1 at 0.1 is fine, epoch 2 is not
-    status, _, stderr = run_cli("train", *SMALL, "--epochs", "1", "--schedule", "step", "--step-size", "1",
-                                "--gamma", "1e12", "--out", folder)
+    # epoch 1 at a rate of 0.1 is fine; the run then goes on at 1e11 (a valid setting), which is not
+    status, _, stderr = run_cli("train", *SMALL, "--epochs", "1", "--schedule", "constant", "--out", folder)
     assert status == 0, stderr
+    rewrite(checkpoint, edit_record(lambda record: record["config"].update(lr=1e11)))
     good = digest(checkpoint)
 
     status, stdout, stderr = run_cli("train", "--resume", checkpoint, "--epochs", "3")

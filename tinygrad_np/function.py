@@ -42,7 +42,7 @@ class Function:
         arrays = [t.data for t in inputs]
         try:
             data = fn.forward(*arrays, **params)
-        except ValueError as error:
+        except (ValueError, IndexError) as error:  # IndexError: x[bad_index], an axis out of range
             if isinstance(error, ArgumentError):
                 raise
             shapes = ", ".join(str(t.shape) for t in inputs)

@@ -193,7 +193,11 @@ class Tensor:
 
     def swapaxes(self, axis1, axis2):
         axes = list(range(self.ndim))
-        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+        try:
+            axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+        except IndexError:
+            raise ShapeError(f"swapaxes: cannot swap axes {axis1} and {axis2} of shape {self.shape}: "
+                             f"an axis is out of range") from None
         return self.transpose(axes)
 
     T = property(lambda self: self.transpose())

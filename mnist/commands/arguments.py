@@ -3,7 +3,9 @@ import argparse
 import math
 from pathlib import Path
 
+from mnist.config import RANGES, Range
 from mnist.data import IMAGE_SHAPE, NUM_CLASSES
+from mnist.model import check_layer_sizes
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -13,42 +15,48 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return action.help if action.default is None else super()._get_help_string(action)
 
 
-def _number(kind, text, test, requirement):
-    try:
-        value = kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a valid {kind.__name__}") from None
-    if not test(value):
-        raise argparse.ArgumentTypeError(f"{text!r}: must be {requirement}")
-    return value
+def number(allowed: Range):
+    """An argparse type for the numbers in `allowed`; anything else is refused with exit status 2,
+    e.g. `argument --lr: '0': must be a finite number > 0`."""
+    def parse(text: str):
+        try:
+            value = allowed.kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a valid {allowed.kind.__name__}") from None
+        if value not in allowed:
+            raise argparse.ArgumentTypeError(f"{text!r}: must be {allowed}")
+        return value
+    return parse
 
 
-def positive_int(text: str) -> int:
-    return _number(int, text, lambda v: v >= 1, "an integer >= 1")
+def setting(name: str):
+    """The argparse type of a training setting: the range the checkpoint's record is held to."""
+    return number(RANGES[name])
 
 
-def non_negative_int(text: str) -> int:
-    return _number(int, text, lambda v: v >= 0, "an integer >= 0")
-
-
-def positive_float(text: str) -> float:
-    return _number(float, text, lambda v: 0 < v < float("inf"), "a finite number > 0")
-
-
-def non_negative_float(text: str) -> float:
-    return _number(float, text, lambda v: 0 <= v < float("inf"), "a finite number >= 0")
-
-
-def probability(text: str) -> float:
-    return _number(float, text, lambda v: 0 <= v < 1, "a probability in [0, 1)")
+positive_int = number(Range(int, 1))
+non_negative_int = number(Range(int, 0))
+positive_float = number(Range(float, 0, low_open=True))
 
 
 def output_folder(text: str) -> Path:
-    """A folder that exists or can be created: neither it nor a folder above it is a file."""
+    """A folder that exists or can be created: neither it nor a folder above it is a file or a
+    broken symbolic link."""
     path = Path(text)
-    existing = next(p for p in (path, *path.parents) if p.exists())
+    existing = next(p for p in (path, *path.parents) if p.exists() or p.is_symlink())
+    if not existing.exists():
+        raise argparse.ArgumentTypeError(f"{text!r}: {str(existing)!r} is a broken symbolic link")
     if not existing.is_dir():
         raise argparse.ArgumentTypeError(f"{text!r}: {str(existing)!r} exists and is not a folder")
+    return path
+
+
+def output_file(text: str) -> Path:
+    """A file to write whose folder exists or can be created (the command creates it)."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder")
+    output_folder(str(path.parent))
     return path
 
 
@@ -67,11 +75,18 @@ def existing_file(text: str) -> Path:
 
 
 class LayerSizes(argparse.Action):
-    """`--layers N [N ...]`: the pixel count first and the class count last, as a tuple."""
+    """`--layers N [N ...]`: the pixel count first and the class count last (unless `mnist_ends`
+    is False), within the model's bounds on depth and parameter count; stored as a tuple."""
+
+    mnist_ends = True
 
     def __call__(self, parser, namespace, values, option_string=None):
         pixels = math.prod(IMAGE_SHAPE)
-        if len(values) < 2 or values[0] != pixels or values[-1] != NUM_CLASSES:
+        if self.mnist_ends and (len(values) < 2 or values[0] != pixels or values[-1] != NUM_CLASSES):
             raise argparse.ArgumentError(self, f"must start with {pixels} (pixels) and end with {NUM_CLASSES} "
                                                f"(classes), got {' '.join(map(str, values))}")
+        try:
+            check_layer_sizes(values)
+        except ValueError as error:
+            raise argparse.ArgumentError(self, str(error)) from None
         setattr(namespace, self.dest, tuple(values))

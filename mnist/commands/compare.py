@@ -3,22 +3,23 @@
 On one real MNIST batch, both networks start from identical weights; the table lists, per layer,
 the largest absolute and relative difference of dZ, dW, db and dA. Then both take the same SGD
 steps in lockstep and the largest parameter divergence is reported. The exit status is 1 when any
-relative difference exceeds the tolerance, so the command doubles as a check.
+relative difference exceeds the tolerance or is not finite, so the command doubles as a check.
 
 dZ and dA are the seed's per-example quantities (dZ^[L] = A - Y): autograd differentiates the
 batch mean J, so its gradients of Z and A are multiplied by the batch size m before comparing.
 """
 import argparse
 import itertools
-import sys
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from mnist import reference
+from mnist.atomic import make_folder
 from mnist.commands import arguments
 from mnist.data import iterate_minibatches, load_dataset, one_hot, to_features
+from mnist.errors import UsageError
 from mnist.model import DEFAULT_LAYER_SIZES, MLP
 from mnist.plots import save_figure
 from tinygrad_np import Tensor, nn
@@ -196,23 +197,27 @@ def add_parser(subparsers) -> None:
                         help="learning rate (default: %(default)s)")
     parser.add_argument("--dtype", choices=sorted(DTYPES), default="float64",
                         help="precision of both networks (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the weights and the batches (default: 0)")
+    parser.add_argument("--seed", type=arguments.non_negative_int, default=0,
+                        help="seeds the weights and the batches (default: 0)")
     parser.add_argument("--tolerance", type=arguments.positive_float, default=None,
                         help="largest relative difference accepted; default N * eps of the dtype with "
                              "N = 2 * sum(layer sizes) + batch size, a worst-case bound on rounding "
                              "differences between two evaluations of the same formulas")
-    parser.add_argument("--plot", metavar="PATH", default=None,
+    parser.add_argument("--plot", type=arguments.output_file, metavar="PATH", default=None,
                         help="save the divergence per step as an image (.png, .svg or .pdf)")
     parser.set_defaults(func=run)
 
 
+# Non-finite values are what the check reports, by layer and quantity; NumPy's warnings on the way
+# there would only bury that verdict.
+@np.errstate(over="ignore", invalid="ignore", divide="ignore")
 def run(args) -> int:
     sizes = list(args.layer_sizes)
     activation = args.activation[0] if len(args.activation) == 1 else args.activation
     try:
         activations = reference.hidden_activations(activation, len(sizes) - 2)
     except ValueError as error:
-        return _usage_error(f"--activation: {error}")
+        raise UsageError(f"argument --activation: {error}") from None
     dtype = DTYPES[args.dtype]
     tolerance = args.tolerance or rounding_tolerance(dtype, sizes, args.batch_size)
 
@@ -234,19 +239,50 @@ def run(args) -> int:
 
     steps = itertools.islice(itertools.chain([first], batches), args.steps)
     divergence = lockstep(model, params, steps, activations, args.lr)
-    worst_gradient = max(row[-1] for row in rows)
-    failed = worst_gradient > tolerance
     if divergence:
-        worst_step = int(np.argmax(divergence))
-        failed |= divergence[worst_step] > tolerance
+        worst_step = int(np.argmax(divergence))  # the first NaN, if there is one
         print(f"\nlockstep SGD, {args.steps} steps at lr {args.lr}: largest parameter divergence "
               f"{divergence[worst_step]:.3e} (step {worst_step + 1}), after the last step {divergence[-1]:.3e}")
         if args.plot:
+            make_folder(args.plot.parent)
             plot_divergence(divergence, tolerance, args.plot)
             print(f"divergence plot: {args.plot}")
-    print(f"\n{'FAIL' if failed else 'OK'}: largest relative difference "
-          f"{max([worst_gradient] + divergence):.3e}, tolerance {tolerance:.3e}")
-    return 1 if failed else 0
+    problems = failures(rows, divergence, tolerance, nonfinite_parameters(model, params))
+    for problem in problems:
+        print(f"\nFAIL: {problem}")
+    if not problems:
+        print(f"\nOK: largest relative difference {max([row[-1] for row in rows] + divergence):.3e}, "
+              f"tolerance {tolerance:.3e}")
+    return 1 if problems else 0
+
+
+def failures(rows, divergence, tolerance: float, nonfinite: list) -> list:
+    """One line per check that failed: a difference beyond the tolerance, or one that is not
+    finite (NaN compares false with anything, so `not difference <= tolerance` catches it)."""
+    problems = []
+    for layer, quantity, _, _, relative in rows:
+        if not relative <= tolerance:
+            where = "the loss J" if quantity == "J" else f"layer {layer} {quantity}"
+            problems.append(f"{where}: relative difference {relative:.3e}" + _beyond(relative, tolerance))
+    failed_steps = [step for step, value in enumerate(divergence, start=1) if not value <= tolerance]
+    if failed_steps:
+        first = failed_steps[0]
+        where = f"; not finite: {', '.join(nonfinite)}" if nonfinite else ""
+        problems.append(f"lockstep step {first}: parameter divergence {divergence[first - 1]:.3e}"
+                        + _beyond(divergence[first - 1], tolerance) + where)
+    return problems
+
+
+def _beyond(value: float, tolerance: float) -> str:
+    return " is not finite" if not np.isfinite(value) else f" > tolerance {tolerance:.3e}"
+
+
+def nonfinite_parameters(model: MLP, params) -> list:
+    """'layer 1 W (autograd)' for every weight or bias holding NaN or Inf, in either network."""
+    return [f"layer {index} {name} ({network})"
+            for network, pairs in (("autograd", reference.params_from_model(model)), ("reference", params))
+            for index, pair in enumerate(pairs, start=1)
+            for name, array in zip("Wb", pair, strict=True) if not np.isfinite(array).all()]
 
 
 def mnist_batches(dataset, batch_size: int, seed: int, dtype):
@@ -256,8 +292,3 @@ def mnist_batches(dataset, batch_size: int, seed: int, dtype):
         for batch in iterate_minibatches(len(dataset.train_labels), batch_size, rng):
             yield (to_features(dataset.train_images[batch], dtype=dtype),
                    one_hot(dataset.train_labels[batch], dtype=dtype))
-
-
-def _usage_error(message: str) -> int:
-    print(f"python -m mnist compare: error: {message}", file=sys.stderr)
-    return 2

@@ -4,7 +4,8 @@ import numpy as np
 
 from mnist.commands import arguments
 from mnist.data import load_dataset
-from mnist.report import evaluate_and_report
+from mnist.output_folder import claim_output_folder
+from mnist.report import REPORT_NAMES, evaluate_and_report
 from mnist.saved_model import SavedModel
 
 
@@ -24,9 +25,10 @@ def add_parser(subparsers) -> None:
 
 def run(args) -> int:
     saved = SavedModel(args.checkpoint)
-    dataset = load_dataset(args.data_dir or saved.data_dir)
-    limit = args.test_limit or saved.test_limit
-    images, labels = dataset.test_images[:limit], dataset.test_labels[:limit].astype(np.intp)
-    evaluate_and_report(saved.model, saved.features(images), labels, images, dataset.class_names,
-                        args.out or args.checkpoint.parent, saved.history)
+    with claim_output_folder(args.out or args.checkpoint.parent, REPORT_NAMES) as out:
+        dataset = load_dataset(args.data_dir or saved.data_dir)
+        limit = args.test_limit or saved.test_limit
+        images, labels = dataset.test_images[:limit], dataset.test_labels[:limit].astype(np.intp)
+        evaluate_and_report(saved.model, saved.features(images), labels, images, dataset.class_names,
+                            out, saved.history)
     return 0

@@ -5,14 +5,15 @@ classes; other sizes get seeded random inputs in [0, 1) and random labels below 
 Formats: .svg, .png and .pdf need Graphviz's `dot`; .dot (DOT text) needs nothing.
 """
 import argparse
+from pathlib import Path
 
 import numpy as np
 
-from mnist.atomic import atomic_write
+from mnist.atomic import atomic_write, make_folder
 from mnist.commands import arguments
-from mnist.errors import MnistError
 from mnist.data import IMAGE_SHAPE, NUM_CLASSES, load_dataset, to_features
-from mnist.model import ACTIVATIONS, DEFAULT_LAYER_SIZES, MLP
+from mnist.errors import MnistError, UsageError
+from mnist.model import ACTIVATIONS, DEFAULT_LAYER_SIZES, MAX_PARAMETERS, MLP
 from tinygrad_np import Tensor, viz
 from tinygrad_np.nn.functional import cross_entropy
 
@@ -24,12 +25,12 @@ def add_parser(subparsers) -> None:
                                    description=__doc__, formatter_class=arguments.HelpFormatter)
     parser.add_argument("--out", type=_picture_path, required=True,
                         help="picture to write: .svg, .png, .pdf or .dot")
-    parser.add_argument("--layers", type=arguments.positive_int, nargs="+", action=_AtLeastTwoSizes,
+    parser.add_argument("--layers", type=arguments.positive_int, nargs="+", action=_AnySizes,
                         dest="layer_sizes", default=DEFAULT_LAYER_SIZES, metavar="N",
                         help="layer sizes, input first, classes last (any sizes: see above for the batch)")
     parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu",
                         help="hidden-layer activation")
-    parser.add_argument("--dropout", type=arguments.probability, default=0.0,
+    parser.add_argument("--dropout", type=arguments.setting("dropout"), default=0.0,
                         help="dropout after each activation, drawn as a mask")
     parser.add_argument("--batch-size", type=arguments.positive_int, default=4,
                         help="images in the drawn batch")
@@ -38,28 +39,30 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--collapse", action="store_true", help="draw each layer as a single node")
     parser.add_argument("--direction", choices=viz.DIRECTIONS, default="TB",
                         help="TB: top to bottom, LR: left to right")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the weights and any random batch")
+    parser.add_argument("--seed", type=arguments.non_negative_int, default=0,
+                        help="seeds the weights and any random batch")
     parser.set_defaults(func=run)
 
 
-def _picture_path(text: str) -> str:
+def _picture_path(text: str) -> Path:
     try:
         viz.format_of(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
-    return text
+    return arguments.output_file(text)
 
 
-class _AtLeastTwoSizes(argparse.Action):
-    """An MLP needs an input size and a class count at least; unlike `train`, any sizes will do."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        if len(values) < 2:
-            raise argparse.ArgumentError(self, f"needs at least two sizes (input, classes), got {values}")
-        setattr(namespace, self.dest, values)
+class _AnySizes(arguments.LayerSizes):
+    """Unlike `train`, any input size and class count will do (within the model's bounds)."""
+    mnist_ends = False
 
 
 def run(args) -> int:
+    values = args.batch_size * sum(args.layer_sizes)
+    if values > MAX_PARAMETERS:  # the batch's activations, bounded as the parameters are
+        raise UsageError(f"argument --batch-size: {args.batch_size} examples through layers of "
+                         f"{sum(args.layer_sizes):,} units make {values:,} values, more than the "
+                         f"{MAX_PARAMETERS:,} allowed")
     model = MLP(args.layer_sizes, activation=args.activation, dropout=args.dropout, seed=args.seed)
     x, labels = _batch(args.layer_sizes, args.batch_size, args.seed)
     with viz.record_modules():
@@ -73,6 +76,7 @@ def run(args) -> int:
         content = viz.render_bytes(picture, viz.format_of(args.out))
     except viz.DotNotFoundError as error:
         raise MnistError(str(error)) from None
+    make_folder(args.out.parent)
     with atomic_write(args.out) as file:
         file.write(content)
     print(f"wrote {args.out}")

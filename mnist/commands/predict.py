@@ -1,9 +1,10 @@
 """`python -m mnist predict`: classify one test image (by index) or a 28x28 grayscale PNG."""
 
 import numpy as np
+from PIL import PngImagePlugin
 
 from mnist.commands import arguments
-from mnist.data import load_dataset
+from mnist.data import IMAGE_SHAPE, load_dataset
 from mnist.errors import DataError
 from mnist.evaluation import predict_probabilities
 from mnist.saved_model import SavedModel
@@ -25,20 +26,30 @@ def add_parser(subparsers) -> None:
 
 
 def read_png(path, invert: bool = False) -> np.ndarray:
-    """A 28x28 PNG as a uint8 (28, 28) image; colour is averaged to gray, alpha ignored."""
-    from matplotlib.image import imread
+    """A 28x28 PNG as a uint8 (28, 28) image; colour is averaged to gray, alpha ignored.
 
+    The size comes from the PNG's header, which Pillow reads on its own; any other size is
+    refused before a pixel is decoded, so a small file claiming 40000x40000 pixels costs nothing.
+    """
     try:
-        pixels = imread(path)
+        # The PNG plugin itself, not Image.open: that one refuses huge sizes with a warning or
+        # its own error, while every size but 28x28 is refused here, in one message.
+        with PngImagePlugin.PngImageFile(path) as image:
+            size = image.size
+            pixels = _gray(image) if size == IMAGE_SHAPE[::-1] else None
     except (OSError, ValueError, SyntaxError) as error:
         raise DataError(f"{path}: not a readable PNG: {error}") from None
-    if pixels.ndim == 3:
-        pixels = pixels[..., :3].mean(axis=2)
-    if pixels.shape != (28, 28):
-        raise DataError(f"{path}: image is {pixels.shape[1]}x{pixels.shape[0]} pixels, the model needs 28x28")
-    scale = 255 if pixels.dtype.kind == "f" else 1
-    image = np.clip(np.rint(pixels * scale), 0, 255).astype(np.uint8)
+    if pixels is None:
+        raise DataError(f"{path}: image is {size[0]}x{size[1]} pixels, the model needs 28x28")
+    image = np.clip(np.rint(pixels), 0, 255).astype(np.uint8)
     return 255 - image if invert else image
+
+
+def _gray(image) -> np.ndarray:
+    """Gray levels 0..255 as floats: 16-bit gray scaled down, anything else through RGB."""
+    if image.mode.startswith("I"):  # 16-bit grayscale
+        return np.asarray(image, dtype=np.float64) / 257
+    return np.asarray(image.convert("RGB"), dtype=np.float64).mean(axis=2)
 
 
 def run(args) -> int:

@@ -4,15 +4,19 @@ from dataclasses import fields
 from pathlib import Path
 
 from mnist.commands import arguments
-from mnist.config import OPTIMIZERS, SCHEDULES, TrainConfig
-from mnist.errors import TrainingDiverged
+from mnist.config import OPTIMIZERS, SCHEDULES, SettingError, TrainConfig
+from mnist.errors import TrainingDiverged, UsageError
+from mnist.history import HISTORY_NAMES
 from mnist.model import ACTIVATIONS
-from mnist.plots import plot_learning_curves
-from mnist.report import evaluate_and_report
-from mnist.train import Trainer, TrainingInterrupted, prepare_data, read_run_config
+from mnist.output_folder import claim_output_folder
+from mnist.plots import LEARNING_CURVES, plot_learning_curves
+from mnist.report import REPORT_NAMES, evaluate_and_report
+from mnist.stopping import Interrupted
+from mnist.train import CHECKPOINT_NAME, Trainer, prepare_data, read_run_config
 
 DEFAULTS = TrainConfig()
 DEFAULT_OUT = Path("runs/latest")
+OUTPUT_NAMES = (CHECKPOINT_NAME, *HISTORY_NAMES, *REPORT_NAMES)
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -28,43 +32,57 @@ def add_parser(subparsers) -> None:
                        dest="layer_sizes", default=DEFAULTS.layer_sizes, metavar="N",
                        help="layer sizes, input first, classes last")
     model.add_argument("--activation", choices=sorted(ACTIVATIONS), default=DEFAULTS.activation)
-    model.add_argument("--dropout", type=arguments.probability, default=DEFAULTS.dropout)
+    model.add_argument("--dropout", type=arguments.setting("dropout"), default=DEFAULTS.dropout)
     opt = parser.add_argument_group("optimization")
-    opt.add_argument("--epochs", type=arguments.positive_int, default=None,
+    opt.add_argument("--epochs", type=arguments.setting("epochs"), default=None,
                      help=f"passes over the training set (default {DEFAULTS.epochs})")
-    opt.add_argument("--batch-size", type=arguments.positive_int, default=DEFAULTS.batch_size)
+    opt.add_argument("--batch-size", type=arguments.setting("batch_size"), default=DEFAULTS.batch_size)
     opt.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULTS.optimizer)
-    opt.add_argument("--lr", type=arguments.positive_float, default=DEFAULTS.lr, help="peak learning rate")
-    opt.add_argument("--momentum", type=arguments.non_negative_float, default=DEFAULTS.momentum, help="SGD only")
+    opt.add_argument("--lr", type=arguments.setting("lr"), default=DEFAULTS.lr, help="peak learning rate")
+    opt.add_argument("--momentum", type=arguments.setting("momentum"), default=DEFAULTS.momentum, help="SGD only")
     opt.add_argument("--nesterov", action="store_true", help="Nesterov momentum (SGD only)")
-    opt.add_argument("--weight-decay", type=arguments.non_negative_float, default=DEFAULTS.weight_decay)
+    opt.add_argument("--weight-decay", type=arguments.setting("weight_decay"),
+                     default=DEFAULTS.weight_decay)
     opt.add_argument("--schedule", choices=SCHEDULES, default=DEFAULTS.schedule,
                      help="learning-rate schedule over the steps of the run")
-    opt.add_argument("--warmup-epochs", type=arguments.non_negative_float, default=DEFAULTS.warmup_epochs,
-                     help="linear warm-up from 0 to --lr")
-    opt.add_argument("--step-size", type=arguments.positive_int, default=DEFAULTS.step_size,
+    opt.add_argument("--warmup-epochs", type=arguments.setting("warmup_epochs"),
+                     default=DEFAULTS.warmup_epochs, help="linear warm-up from 0 to --lr")
+    opt.add_argument("--step-size", type=arguments.setting("step_size"), default=DEFAULTS.step_size,
                      help="epochs between decays (step schedule)")
-    opt.add_argument("--gamma", type=arguments.positive_float, default=DEFAULTS.gamma,
+    opt.add_argument("--gamma", type=arguments.setting("gamma"), default=DEFAULTS.gamma,
                      help="decay factor (step schedule)")
     data = parser.add_argument_group("data")
     data.add_argument("--data-dir", type=arguments.existing_folder, default=None,
                       help="folder with the four MNIST-format IDX files, e.g. /usr/share/datasets/fashion-mnist "
                            "(default: the vendored MNIST, checked against its SHA-256)")
-    data.add_argument("--validation-size", type=arguments.non_negative_int, default=DEFAULTS.validation_size,
+    data.add_argument("--validation-size", type=arguments.setting("validation_size"),
+                      default=DEFAULTS.validation_size,
                       help="training images held out for validation")
     data.add_argument("--standardize", action="store_true", help="subtract the training mean, divide by its std")
-    data.add_argument("--train-limit", type=arguments.positive_int, default=None,
+    data.add_argument("--train-limit", type=arguments.setting("train_limit"), default=None,
                       help="use only the first N training images (quick runs)")
-    data.add_argument("--test-limit", type=arguments.positive_int, default=None,
+    data.add_argument("--test-limit", type=arguments.setting("test_limit"), default=None,
                       help="evaluate on the first N test images only")
-    parser.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seeds init, split, batches and dropout")
+    parser.add_argument("--seed", type=arguments.setting("seed"), default=DEFAULTS.seed,
+                        help="seeds init, split, batches and dropout")
     parser.set_defaults(func=run)
 
 def config_from_args(args) -> TrainConfig:
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
     values["epochs"] = args.epochs or DEFAULTS.epochs
-    values["data_dir"] = str(args.data_dir) if args.data_dir else None
+    # resolved, so `evaluate` and `--resume` find the same folder from anywhere
+    values["data_dir"] = str(args.data_dir.resolve()) if args.data_dir else None
     return TrainConfig(**values)
+
+
+def _checked(config: TrainConfig) -> TrainConfig:
+    """The settings argparse cannot check one by one (those that must agree with another)."""
+    try:
+        config.check()
+    except SettingError as error:
+        raise UsageError(f"argument {_flag(error.setting)}: {error.problem}") from None
+    return config
+
 
 def _flag(setting: str) -> str:
     return "--layers" if setting == "layer_sizes" else "--" + setting.replace("_", "-")
@@ -86,23 +104,37 @@ def run(args) -> int:
                   f"{', '.join(_flag(name) for name in ignored)}", file=sys.stderr)
     else:
         config = config_from_args(args)
-    args.out = args.out or (args.resume.parent if args.resume else DEFAULT_OUT)
-    data = prepare_data(config)
-    trainer = Trainer(config, data, args.out)
-    if args.resume:
-        trainer.restore(args.resume)
-    try:
-        history = trainer.run()
-    except TrainingInterrupted as stop:
-        plot_learning_curves(trainer.progress.history, args.out / "learning_curves.png")
-        print(f"\n{stop}", file=sys.stderr)
-        return stop.exit_code
-    except TrainingDiverged:
-        if trainer.progress.history:
-            plot_learning_curves(trainer.progress.history, args.out / "learning_curves.png")
-        raise
-    print(f"trained {config.epochs} epochs in {trainer.progress.train_seconds:.1f} s; "
-          f"checkpoint {trainer.checkpoint_path}")
-    evaluate_and_report(trainer.model, data.test_x, data.test_y, data.test_images, data.class_names,
-                        args.out, history)
+    _checked(config)
+    out = args.out or (args.resume.parent if args.resume else DEFAULT_OUT)
+    with claim_output_folder(out, OUTPUT_NAMES):
+        data = prepare_data(config)
+        trainer = Trainer(config, data, out)
+        if args.resume:
+            trainer.restore(args.resume)
+        try:
+            history = trainer.run()
+            print(f"trained {config.epochs} epochs in {trainer.progress.train_seconds:.1f} s; "
+                  f"checkpoint {trainer.checkpoint_path}")
+            evaluate_and_report(trainer.model, data.test_x, data.test_y, data.test_images, data.class_names,
+                                out, history)
+        except Interrupted as stop:  # the trainer saved before raising; so did every epoch before the report
+            return _stopped(trainer, stop)
+        except TrainingDiverged:
+            if trainer.progress.history:
+                plot_learning_curves(trainer.progress.history, out / LEARNING_CURVES)
+            raise
     return 0
+
+
+def _stopped(trainer: Trainer, stop: Interrupted) -> int:
+    """The end of a stopped run: the learning curves of the epochs done, or why there are none,
+    and how to go on. A second signal is ignored (mnist.stopping), so this runs to its end."""
+    lines = []
+    if trainer.progress.history:
+        plot_learning_curves(trainer.progress.history, trainer.out_dir / LEARNING_CURVES)
+    else:
+        lines.append("no learning curves: no epoch has finished yet")
+    checkpoint = trainer.last_good  # saved on the way to the stop; the resumed one when none was
+    lines.append(f"{stop}; saved {checkpoint}, continue with --resume {checkpoint}")
+    print("\n" + "\n".join(lines), file=sys.stderr)
+    return stop.exit_code
