@@ -18,7 +18,7 @@ import sys
 
 import numpy as np
 
-from benchmarks import machine
+from benchmarks import machine, report
 from benchmarks.frameworks import TORCH_MISSING, torch
 from benchmarks.machine import LargeGemm
 from benchmarks.timing import run_in_turns
@@ -30,6 +30,7 @@ from tinygrad_np.optim import SGD
 
 BATCH_SIZES = (64, 128)
 STEPS = 8  # per candidate and round
+SAMPLES = 4096  # MNIST training images the steps cycle through
 LEARNING_RATE = 0.01
 # (in_channels, out_channels, kernel side, output side) of each conv on a 28x28 input
 CONVS = ((1, 32, 5, 24), (32, 64, 5, 8))
@@ -76,7 +77,8 @@ class CnnWorkload:
         self.models = {}
 
     def _batches(self, steps: int):
-        starts = [(step * self.batch_size) % (len(self.x) - self.batch_size + 1) for step in range(steps)]
+        full_batches = len(self.x) // self.batch_size
+        starts = [(step % full_batches) * self.batch_size for step in range(steps)]
         return [(self.x[start:start + self.batch_size], self.labels[start:start + self.batch_size])
                 for start in starts]
 
@@ -149,19 +151,6 @@ def profile(images: np.ndarray, labels: np.ndarray, batch_size: int, steps: int 
     pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
 
 
-def table(rows: list) -> str:
-    lines = ["| batch | tinygrad_np ms/step | PyTorch ms/step | vs PyTorch (range over rounds) | GFLOP/s "
-             "| of large GEMM |", "|---:|---:|---:|---:|---:|---:|"]
-    for row in rows:
-        torch_ms = row["step_ms"].get("torch")
-        ratio = "-" if row["ratio_to_torch"] is None else (
-            f"{row['ratio_to_torch']:.2f}x ({row['ratio_to_torch_range'][0]:.2f}-{row['ratio_to_torch_range'][1]:.2f})")
-        lines.append(f"| {row['batch_size']} | {row['step_ms']['tinygrad_np']:.1f} "
-                     f"| {'-' if torch_ms is None else f'{torch_ms:.1f}'} | {ratio} | {row['gflops']:.0f} "
-                     f"| {row['fraction_of_gemm']:.0%} |")
-    return "\n".join(lines)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.conv", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -172,7 +161,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     keep_freed_memory()  # as python -m benchmarks and the mnist CLI do at startup
     dataset = mnist_data.load_dataset()
-    images, labels = dataset.train_images[:4096], dataset.train_labels[:4096]
+    images, labels = dataset.train_images[:SAMPLES], dataset.train_labels[:SAMPLES]
     with machine.limit_threads(args.threads):
         if args.profile:
             for batch_size in args.batch:
@@ -180,7 +169,7 @@ def main(argv=None) -> int:
             return 0
         if not torch:
             print(f"note: {TORCH_MISSING}", file=sys.stderr)
-        print(table(measure(images, labels, args.rounds, args.batch)))
+        print("\n".join(report.conv_table(measure(images, labels, args.rounds, args.batch))))
     return 0
 
 

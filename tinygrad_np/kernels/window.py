@@ -1,19 +1,24 @@
 """Sliding-window kernels for convolution and pooling, in plain NumPy (imports nothing of tinygrad_np).
 
 `unfold` (im2col) lays every receptive field of an (N, C, H, W) input side by side without
-copying: a read-only strided view of shape (C, kH, kW, N, oH, oW). The kernel offsets sit right
-after the channel, so `reshape(C * kH * kW, N * oH * oW)` is the matrix of one GEMM with an
-(O, C * kH * kW) weight, and the GEMM's (O, N * oH * oW) product is the (N, O, oH, oW) output as
-a transposed view: activations stay channel-major in memory, (C, N, H, W), from layer to layer,
-so each copy and each kernel offset below walks whole rows.
+copying: a read-only strided view of shape (C, kH, kW, oH, oW, N) of the input in batch-minor
+memory order (C, H, W, N). Channels and kernel offsets lead, so `reshape(C * kH * kW, oH * oW * N)`
+is the matrix of one GEMM with an (O, C * kH * kW) weight (one per group), and the product,
+(O, oH, oW, N), is the (N, O, oH, oW) output as a transposed view: activations stay batch-minor
+from layer to layer and each copy below walks runs of oW * N or N contiguous numbers. With the
+batch axis ahead of H and W, as in (N, C, H, W) or (C, N, H, W), those runs are oW long and the
+passes about twice as slow (the second conv of the default CNN at batch 64, process time: the
+im2col copy 1.06 against 2.35 ms, col2im 3.1 against 6.6 ms).
 
 `fold` (col2im) is unfold's adjoint: it adds each kernel offset's slice of the windows back into
-place, kH * kW strided slice-adds (never a scatter per element).
+place, kH * kW strided slice-adds, never a scatter per element. Windows that tile the image
+(stride = kernel, no padding or dilation, as a 2x2 max pool's) fold by a reshape instead
+(`fold_tiles`), which copies nothing when the windows lie in memory in image order.
 
-Pooling reduces the same windows over their kernel offsets one offset at a time, an elementwise
-maximum (or sum) of kH * kW slices: NumPy's reductions over short strided axes (`max(axis=(1, 2))`
-of the view, or of the reshape (N, C, H/2, 2, W/2, 2)) run about 30x slower (22 ms against 0.7 ms
-for a 2x2 pool of (64, 32, 24, 24) float32).
+Pooling reduces the windows one kernel offset at a time, an elementwise maximum over kH * kW
+slices (`window_max`): 2x faster than NumPy's `max(axis=(1, 2))` of the view, and 50x faster than
+the reshape (N, C, H/2, 2, W/2, 2).max(axis=(3, 5)) of an (N, C, H, W)-ordered array, a reduction
+over the two innermost, 2-long axes (0.42, 0.83 and 21.5 ms for that 2x2 pool, process time).
 """
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -123,21 +128,22 @@ def fold_tiles(windows: np.ndarray, output_size: Pair) -> np.ndarray:
 
 def window_max(windows: np.ndarray) -> np.ndarray:
     """The largest entry of each window: (C, kH, kW, oH, oW, N) -> (C, oH, oW, N)."""
-    out = windows[:, 0, 0].copy()
-    for i in range(windows.shape[1]):
-        for j in range(windows.shape[2]):
-            if i or j:
-                np.maximum(out, windows[:, i, j], out=out)
-    return out
+    return _over_offsets(np.maximum, windows)
 
 
 def window_sum(windows: np.ndarray) -> np.ndarray:
     """The sum of each window: (C, kH, kW, oH, oW, N) -> (C, oH, oW, N)."""
-    out = windows[:, 0, 0].copy()
-    for i in range(windows.shape[1]):
-        for j in range(windows.shape[2]):
-            if i or j:
-                out += windows[:, i, j]
+    return _over_offsets(np.add, windows)
+
+
+def _over_offsets(ufunc: np.ufunc, windows: np.ndarray) -> np.ndarray:
+    """`ufunc` folded over the kernel offsets' slices, into a new batch-minor array."""
+    slices = [windows[:, i, j] for i in range(windows.shape[1]) for j in range(windows.shape[2])]
+    if len(slices) == 1:
+        return slices[0].copy()
+    out = ufunc(slices[0], slices[1])
+    for part in slices[2:]:
+        ufunc(out, part, out=out)
     return out
 
 

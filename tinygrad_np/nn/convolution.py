@@ -2,14 +2,15 @@
 
 Argument checks (a ShapeError naming the op and every shape) and compositions of the primitives
 in ops/window.py: conv2d is unfold, one reshape (the im2col copy) and one matrix product per
-group; its (O, N, oH, oW) product is returned as an (N, O, oH, oW) view, so activations stay
-channel-major in memory and the next unfold copies whole rows.
+group; its (O, oH, oW, N) product is returned as an (N, O, oH, oW) view, so activations stay
+batch-minor in memory from layer to layer and the next unfold copies whole rows (see
+kernels/window.py).
 """
 import numpy as np
 
 from tinygrad_np.errors import ArgumentError, ShapeError
-from tinygrad_np.kernels.window import count_windows
-from tinygrad_np.ops.window import AvgPool, Fold, MaxPool, Pad, Unfold
+from tinygrad_np.kernels import window
+from tinygrad_np.ops.window import Fold, MaxPool, Pad, Unfold
 from tinygrad_np.tensor import Tensor
 
 PAD_MODES = ("constant", "reflect", "replicate", "circular")
@@ -33,7 +34,7 @@ def _image(op: str, input) -> Tensor:
 
 def _count_windows(op: str, input: Tensor, kernel_size, stride, padding, dilation) -> tuple[int, int]:
     try:
-        return count_windows(input.shape[2:], kernel_size, stride, padding, dilation)
+        return window.count_windows(input.shape[2:], kernel_size, stride, padding, dilation)
     except ValueError as error:
         raise ShapeError(f"{op}: input of shape {input.shape}: {error}") from None
 
@@ -86,11 +87,16 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1) -> Tensor
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, count_include_pad: bool = True) -> Tensor:
-    """The mean of each window, as torch.nn.functional.avg_pool2d: zero padding counts towards
-    the mean unless count_include_pad=False."""
+    """The mean of each window, as torch.nn.functional.avg_pool2d: the zero padding counts
+    towards the mean unless count_include_pad=False. A composition, unfold then a mean over the
+    kernel axes: measured as fast as a pooling primitive."""
     input = _image("avg_pool2d", input)
     geometry = _pool_geometry("avg_pool2d", input, kernel_size, stride, padding)
-    return AvgPool.apply(input, **geometry, count_include_pad=bool(count_include_pad))
+    windows = Unfold.apply(input, **geometry)  # (C, kH, kW, oH, oW, N), padded with zeros
+    if count_include_pad:
+        return windows.mean(axis=(1, 2)).transpose(3, 0, 1, 2)
+    inside = window.window_sum(window.unfold(np.ones((1, 1) + input.shape[2:], input.dtype), **geometry))
+    return (windows.sum(axis=(1, 2)) / inside).transpose(3, 0, 1, 2)  # inside: each window's real entries
 
 
 def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
@@ -147,7 +153,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
     output_size = pair(output_size, "output_size")
     kernel_h, kernel_w = geometry["kernel_size"]
     try:
-        out_h, out_w = count_windows(output_size, **geometry)
+        out_h, out_w = window.count_windows(output_size, **geometry)
     except ValueError as error:
         raise ShapeError(f"fold: input of shape {input.shape}: {error}") from None
     if input.ndim != 3 or input.shape[1] % (kernel_h * kernel_w) or input.shape[2] != out_h * out_w:

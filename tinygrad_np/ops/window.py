@@ -1,6 +1,6 @@
-"""Sliding-window ops: Unfold and Fold (im2col and col2im, each the other's adjoint), the two
-poolings, and constant padding. Kernels in tinygrad_np.kernels.window; conv2d is a composition
-(unfold, reshape, matmul) in nn.convolution.
+"""Sliding-window ops: Unfold and Fold (im2col and col2im, each the other's adjoint), max
+pooling, and constant padding. Kernels in tinygrad_np.kernels.window; conv2d (unfold, reshape,
+matmul) and avg_pool2d (unfold, mean) are compositions in nn.convolution.
 
 Geometry params are pairs: kernel_size, stride, padding, dilation, as (height, width).
 """
@@ -8,7 +8,7 @@ import numpy as np
 
 from tinygrad_np.function import Function
 from tinygrad_np.kernels import window
-from tinygrad_np.ops.dual import broadcast_to, fold, pad, unfold, values
+from tinygrad_np.ops.dual import fold, pad, unfold, values
 
 
 class _Windowed(Function):
@@ -58,8 +58,9 @@ class MaxPool(_Windowed):
     """The largest entry of each window (padding is -inf, so it never wins).
 
     Convention: a window's gradient is split equally among its tied maxima (the rule of max).
-    A primitive rather than unfold + max: NumPy's max over the short kernel axes is 30x slower
-    than this elementwise maximum over kernel offsets.
+    A primitive rather than unfold + max: forward and backward together took 7.7 ms against
+    14.2 for the composition (2x2 pool of a (64, 32, 24, 24) float32 batch), 26 against 31 ms
+    for 3x3 windows at stride 2; max's generic backward divides its tie counts in float64.
     """
     name = "max_pool2d"
 
@@ -71,26 +72,6 @@ class MaxPool(_Windowed):
         windows = window.unfold(values(x), **self.geometry, pad_value=-np.inf)
         winners, counts = window.max_winners(windows, values(out).transpose(1, 2, 3, 0))
         return fold(_spread(g / counts.transpose(3, 0, 1, 2), windows.shape) * winners, x.shape[2:], **self.geometry)
-
-
-class AvgPool(_Windowed):
-    """The mean of each window; zero padding counts towards the mean unless
-    count_include_pad=False (PyTorch's default: it counts). Backward spreads g / count evenly."""
-    name = "avg_pool2d"
-
-    def forward(self, x, kernel_size=None, stride=None, padding=None, dilation=None, count_include_pad=True):
-        geometry = self._remember(kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
-        windows = window.unfold(x, **geometry)
-        if count_include_pad:
-            self.count = np.asarray(kernel_size[0] * kernel_size[1], x.dtype)
-        else:  # how many real entries each window holds: (1, oH, oW, 1), as window sums of ones
-            self.count = window.window_sum(window.unfold(np.ones((1, 1) + x.shape[2:], x.dtype), **geometry))
-        return (window.window_sum(windows) / self.count).transpose(3, 0, 1, 2)
-
-    def backward(self, g, out, x):
-        channels, batch = x.shape[1], x.shape[0]
-        shape = (channels,) + self.geometry["kernel_size"] + out.shape[2:] + (batch,)
-        return fold(broadcast_to(_spread(g, shape) / self.count, shape), x.shape[2:], **self.geometry)
 
 
 class Pad(Function):
