@@ -41,7 +41,6 @@ class Fold(_Windowed):
     name = "fold"
 
     def forward(self, windows, output_size=None, kernel_size=None, stride=None, padding=None, dilation=None):
-        self.output_size = output_size
         return window.fold(windows, output_size, **self._remember(kernel_size=kernel_size, stride=stride,
                                                                   padding=padding, dilation=dilation))
 
@@ -68,6 +67,8 @@ class MaxPool(_Windowed):
         geometry = self._remember(kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
         return window.window_max(window.unfold(x, **geometry, pad_value=-np.inf)).transpose(3, 0, 1, 2)
 
+    # Each window hands g / (its number of tied maxima) to each maximum; fold adds up the shares
+    # of an entry in several windows. The winners are constants, so create_graph differentiates g only.
     def backward(self, g, out, x):
         windows = window.unfold(values(x), **self.geometry, pad_value=-np.inf)
         winners, counts = window.max_winners(windows, values(out).transpose(1, 2, 3, 0))
