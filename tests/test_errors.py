@@ -107,7 +107,7 @@ class HalfSquare(Function):
     """x^2 with a deliberately wrong backward: x instead of 2x."""
     name = "half_square"
     def forward(self, x): return x * x
-    def backward(self, g, out, x): return g * x
+    def backward(self, ops, g, out, x): return g * x
 
 
 REPORT = re.compile(r"input (\d+), element \(([\d, ]*)\): analytic (\S+) vs numeric (\S+)")

@@ -30,6 +30,18 @@ def _float_array(data, dtype) -> np.ndarray:
     return np.array(array, dtype=dtype)  # always a copy, also of an ndarray
 
 
+def _values(x):
+    """The numbers of a Tensor, or x itself: comparisons give plain boolean masks."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _plain_index(index):
+    """An index with each Tensor inside it replaced by its integer values."""
+    if isinstance(index, tuple):
+        return tuple(_plain_index(part) for part in index)
+    return index.data.astype(np.intp) if isinstance(index, Tensor) else index
+
+
 _object_new = object.__new__
 
 
@@ -151,10 +163,10 @@ class Tensor:
     def __matmul__(self, other): return matmul.MatMul.apply(self, self._lift(other))
     def __rmatmul__(self, other): return matmul.MatMul.apply(self._lift(other), self)
 
-    def __lt__(self, other): return self.data < values(other)
-    def __le__(self, other): return self.data <= values(other)
-    def __gt__(self, other): return self.data > values(other)
-    def __ge__(self, other): return self.data >= values(other)
+    def __lt__(self, other): return self.data < _values(other)
+    def __le__(self, other): return self.data <= _values(other)
+    def __gt__(self, other): return self.data > _values(other)
+    def __ge__(self, other): return self.data >= _values(other)
     __hash__ = object.__hash__
 
     def matmul(self, other): return self @ other
@@ -189,7 +201,7 @@ class Tensor:
     def transpose(self, *axes):
         """Reverse the axes, or permute them as given (NumPy's meaning, not PyTorch's swap)."""
         axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        return movement.Transpose.apply(self, axes=tuple(axes) or None)
+        return movement.Permute.apply(self, dims=tuple(axes) or tuple(reversed(range(self.ndim))))
 
     def swapaxes(self, axis1, axis2):
         axes = list(range(self.ndim))
@@ -204,13 +216,12 @@ class Tensor:
         return self.reshape(shape[:start] + (-1,) + shape[end + 1:]) if self.ndim else self.reshape(1)
 
     def broadcast_to(self, shape): return movement.BroadcastTo.apply(self, shape=tuple(shape))
-    def __getitem__(self, index): return movement.GetItem.apply(self, index=index)
+    def __getitem__(self, index): return movement.GetItem.apply(self, index=_plain_index(index))
 
     # ---- softmax family ---------------------------------------------------------------------
     def softmax(self, axis=-1): return softmax.Softmax.apply(self, axis=axis)
     def log_softmax(self, axis=-1): return softmax.LogSoftmax.apply(self, axis=axis)
 
 
-from tinygrad_np.ops import elementwise, matmul, movement, reduce, softmax  # noqa: E402
-from tinygrad_np.ops.dual import values  # noqa: E402
 from tinygrad_np.autograd import run_backward  # noqa: E402
+from tinygrad_np.ops import elementwise, matmul, movement, reduce, softmax  # noqa: E402

@@ -18,7 +18,7 @@ class MatMul(Function):
             raise ValueError("matmul needs operands with at least one axis")
         return np.matmul(x, y)
 
-    def backward(self, g, out, x, y):
+    def backward(self, ops, g, out, x, y):
         x_vector, y_vector = x.ndim == 1, y.ndim == 1
         if x_vector and y_vector:
             g = g.reshape(1, 1)
@@ -59,7 +59,7 @@ class Linear(Function):
             return out
         return out + bias
 
-    def backward(self, g, out, x, weight, bias=None):
+    def backward(self, ops, g, out, x, weight, bias=None):
         inputs = self.inputs  # asked directly, not through needs_input_grad: this op runs every layer
         grad_x = g @ weight.T if inputs[0].requires_grad else None
         if x.ndim != 2:

@@ -1,60 +1,37 @@
-"""Ops that move or select entries without arithmetic: reshape, transpose, broadcast, index, join."""
+"""Ops that move or select entries without arithmetic: reshape, permute, broadcast, index, join."""
 import numpy as np
 
+from tinygrad_np import kernels
 from tinygrad_np.function import Function
-from tinygrad_np.ops.dual import broadcast_to, scatter_add
 
 
 class Reshape(Function):
     name = "reshape"
-
-    def forward(self, x, shape=None):
-        return x.reshape(shape)
-
-    def backward(self, g, out, x): return g.reshape(x.shape)
+    def forward(self, x, shape=None): return x.reshape(shape)
+    def backward(self, ops, g, out, x): return g.reshape(x.shape)
 
 
-class Transpose(Function):
-    name = "transpose"
+class Permute(Function):
+    """The axes in the order `dims`; backward puts them back with the inverse order."""
+    name = "permute"
+    def forward(self, x, dims=None): return np.transpose(x, dims)
 
-    def forward(self, x, axes=None):
-        self.axes = axes
-        return np.transpose(x, axes)
-
-    def backward(self, g, out, x):
-        if self.axes is None:
-            return g.transpose()
-        return g.transpose(tuple(np.argsort([axis % g.ndim for axis in self.axes])))
+    def backward(self, ops, g, out, x):
+        return ops.permute(g, tuple(np.argsort([dim % g.ndim for dim in self.params["dims"]])))
 
 
 class BroadcastTo(Function):
     """Repeat along size-1 and new leading axes; backward is the walk's sum back to shape."""
     name = "broadcast_to"
-
-    def forward(self, x, shape=None):
-        return np.broadcast_to(x, shape)
-
-    def backward(self, g, out, x): return g
+    def forward(self, x, shape=None): return np.broadcast_to(x, shape)
+    def backward(self, ops, g, out, x): return g
 
 
 class SumTo(Function):
     """Sum a broadcast array back to `shape`: the adjoint of broadcast_to (used by the walk)."""
     name = "sum_to"
-
-    def forward(self, x, shape=None):
-        from tinygrad_np.ops.dual import sum_to
-        return sum_to(x, shape)
-
-    def backward(self, g, out, x): return broadcast_to(g, x.shape)
-
-
-def _plain_index(index):
-    """Tensors inside an index are replaced by their integer values."""
-    def convert(part):
-        if hasattr(part, "_ctx"):
-            return part.data.astype(np.intp)
-        return part
-    return tuple(convert(p) for p in index) if isinstance(index, tuple) else convert(index)
+    def forward(self, x, shape=None): return kernels.sum_to(x, shape)
+    def backward(self, ops, g, out, x): return ops.broadcast_to(g, x.shape)
 
 
 class GetItem(Function):
@@ -63,34 +40,23 @@ class GetItem(Function):
     Repeated integer indices accumulate their gradients.
     """
     name = "getitem"
-
-    def forward(self, x, index=None):
-        self.index = _plain_index(index)
-        return x[self.index]
-
-    def backward(self, g, out, x): return scatter_add(g, self.index, x.shape)
+    def forward(self, x, index=None): return x[index]
+    def backward(self, ops, g, out, x): return ops.scatter_add(g, self.params["index"], x.shape)
 
 
 class ScatterAdd(Function):
     """Zeros with `grad` added at `index`: the adjoint of GetItem (used under create_graph)."""
     name = "scatter_add"
-
-    def forward(self, g, index=None, shape=None):
-        self.index = index
-        return scatter_add(g, index, shape)
-
-    def backward(self, g, out, x): return g[self.index]
+    def forward(self, g, index=None, shape=None): return kernels.scatter_add(g, index, shape)
+    def backward(self, ops, g, out, x): return g[self.params["index"]]
 
 
 class Concatenate(Function):
     name = "concatenate"
+    def forward(self, *arrays, axis=0): return np.concatenate(arrays, axis=axis)
 
-    def forward(self, *arrays, axis=0):
-        self.axis = axis
-        return np.concatenate(arrays, axis=axis)
-
-    def backward(self, g, out, *inputs):
-        axis = self.axis % g.ndim
+    def backward(self, ops, g, out, *inputs):
+        axis = self.params["axis"] % g.ndim
         grads, start = [], 0
         for x in inputs:
             stop = start + x.shape[axis]

@@ -9,8 +9,9 @@ from heapq import heappop, heappush
 
 import numpy as np
 
+from tinygrad_np import kernels
+from tinygrad_np.autograd import differentiable
 from tinygrad_np.grad_mode import _state as _grad_mode
-from tinygrad_np.ops.dual import sum_to
 from tinygrad_np.tensor import Tensor, _new_tensor
 
 
@@ -21,6 +22,7 @@ def run_backward(root: Tensor, seed, create_graph: bool) -> None:
     result is differentiable. Gradients from several consumers of one tensor add up; in the
     plain case the sum is accumulated in place once this walk owns the buffer.
     """
+    ops = differentiable if create_graph else kernels
     recording, _grad_mode.enabled = _grad_mode.enabled, create_graph  # no_grad(), or enable_grad()
     try:
         pending = {root: _new_tensor(seed, None) if create_graph else seed}  # node -> its gradient
@@ -35,9 +37,9 @@ def run_backward(root: Tensor, seed, create_graph: bool) -> None:
                 _store(node, grad, create_graph, stored)
             parents = ctx.inputs
             if create_graph:
-                input_grads = ctx.backward(grad, node, *parents)
+                input_grads = ctx.backward(ops, grad, node, *parents)
             else:
-                input_grads = ctx.backward(grad, node.data, *ctx.input_arrays)
+                input_grads = ctx.backward(ops, grad, node.data, *ctx.input_arrays)
             if len(parents) == 1:
                 input_grads = (input_grads,)
             for parent, parent_grad in zip(parents, input_grads):
@@ -45,7 +47,7 @@ def run_backward(root: Tensor, seed, create_graph: bool) -> None:
                     continue
                 data = parent.data
                 if parent_grad.shape != data.shape:
-                    parent_grad = sum_to(parent_grad, data.shape)
+                    parent_grad = ops.sum_to(parent_grad, data.shape)
                 if not create_graph and parent_grad.dtype is not data.dtype and parent_grad.dtype != data.dtype:
                     parent_grad = parent_grad.astype(data.dtype)
                 previous = pending.get(parent)
