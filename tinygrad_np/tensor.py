@@ -10,8 +10,6 @@ Conventions (tested in tests/test_conventions.py):
 """
 import numpy as np
 
-from tinygrad_np.errors import ShapeError
-
 _INTEGER_KINDS = "iub"  # ints, unsigned ints and bools become float32
 
 
@@ -98,8 +96,40 @@ class Tensor:
     def numpy(self) -> np.ndarray:
         return self.data
 
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """The data itself for np.asarray(tensor) (no copy), or a copy when asked for one."""
+        if copy is False and dtype is not None and np.dtype(dtype) != self.data.dtype:
+            raise ValueError(f"cannot convert a {self.data.dtype} tensor to {np.dtype(dtype)} without a copy")
+        array = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return array.copy() if copy and array is self.data else array
+
     def item(self) -> float:
+        return self._one_value("item")
+
+    def __float__(self) -> float:
+        return float(self._one_value("float"))
+
+    def __int__(self) -> int:
+        return int(self._one_value("int"))  # truncates toward zero, as int(3.7) and PyTorch do
+
+    def __bool__(self) -> bool:
+        return bool(self._one_value("bool"))
+
+    def _one_value(self, asked: str) -> float:
+        """The single value as a Python number; a tensor of more (or no) values is ambiguous."""
+        if self.data.size != 1:
+            raise ValueError(f"{asked}() needs a one-element tensor, this one has shape {self.shape}")
         return self.data.item()
+
+    def tolist(self):
+        """The values as nested Python lists (a Python number for a 0-d tensor)."""
+        return self.data.tolist()
+
+    def __iter__(self):
+        """The entries along the first axis, each a Tensor in the graph (as torch.Tensor)."""
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self)))
 
     def detach(self) -> "Tensor":
         """The same values, cut from the graph (shares memory, like PyTorch)."""
@@ -131,22 +161,7 @@ class Tensor:
         Gradients add up across calls until reset (`t.grad = None`, `optimizer.zero_grad()`).
         With `create_graph=True` the gradients are themselves graph nodes, for second derivatives.
         """
-        if not self.requires_grad:
-            raise RuntimeError(
-                f"backward() on a tensor of shape {self.shape} that does not require grad: "
-                "no input was created with requires_grad=True, or it was computed under no_grad()")
-        if grad is None:
-            if self.size != 1:
-                raise RuntimeError(
-                    f"backward() without grad= works only for one-element tensors (a scalar loss), "
-                    f"this one has shape {self.shape}; pass grad= of that shape")
-            seed = np.array(1, self.data.dtype).reshape(self.data.shape)  # np.ones is Python around two calls
-        else:
-            # a copy: the seed may end up as a leaf's .grad
-            seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
-            if seed.shape != self.shape:
-                raise ShapeError(f"backward: grad of shape {seed.shape} for a tensor of shape {self.shape}")
-        run_backward(self, seed, create_graph)
+        autograd.backward([self], [grad], create_graph=create_graph)
 
     # ---- arithmetic -------------------------------------------------------------------------
     def __add__(self, other): return elementwise.Add.apply(self, self._lift(other))
@@ -198,17 +213,18 @@ class Tensor:
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         return movement.Reshape.apply(self, shape=tuple(shape))
 
-    def transpose(self, *axes):
-        """Reverse the axes, or permute them as given (NumPy's meaning, not PyTorch's swap)."""
-        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        return movement.Permute.apply(self, dims=tuple(axes) or tuple(reversed(range(self.ndim))))
+    def permute(self, *dims):
+        """The axes in the order `dims` (a full permutation, as torch.permute and np.transpose)."""
+        dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        return movement.Permute.apply(self, dims=tuple(dims))
 
-    def swapaxes(self, axis1, axis2):
-        axes = list(range(self.ndim))
-        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
-        return self.transpose(axes)
+    def transpose(self, dim0, dim1):
+        """Swap two axes, as torch.transpose (NumPy's transpose(axes) is `permute`)."""
+        return movement.Transpose.apply(self, dim0=dim0, dim1=dim1)
 
-    T = property(lambda self: self.transpose())
+    swapaxes = transpose  # PyTorch's and NumPy's alias
+    T = property(lambda self: self.permute(tuple(reversed(range(self.ndim)))))  # every axis reversed
+    mT = property(lambda self: self.transpose(-2, -1))  # the last two swapped: a batch of matrices
 
     def flatten(self, start_dim=0, end_dim=-1):
         shape = self.shape
@@ -223,5 +239,5 @@ class Tensor:
     def log_softmax(self, axis=-1): return softmax.LogSoftmax.apply(self, axis=axis)
 
 
-from tinygrad_np.autograd import run_backward  # noqa: E402
+from tinygrad_np import autograd  # noqa: E402
 from tinygrad_np.ops import elementwise, matmul, movement, reduce, softmax  # noqa: E402

@@ -1,4 +1,5 @@
-"""Reverse-mode differentiation: the backward walk and what is built on it."""
-from tinygrad_np.autograd.walk import run_backward
+"""Reverse-mode differentiation: the backward walk (`backprop`) and what is built on it."""
+from tinygrad_np.autograd.gradients import backward, grad
+from tinygrad_np.autograd.walk import Step, backprop
 
-__all__ = ["run_backward"]
+__all__ = ["backward", "grad", "backprop", "Step"]

@@ -1,92 +1,103 @@
-"""The reverse-mode walk: hand each node's gradient to its inputs, newest node first.
+"""The reverse-mode walk, as a generator of steps: one per node, newest node first.
 
 Every recorded op takes the next number of one counter (`Function.apply`), and an op is always
 recorded after its inputs, so creation order is a topological order of any graph. The walk pops
 the newest pending node from a heap: by then every node that consumed it, all newer, has added
-its share. No separate sort, and no recursion, so a chain of 20,000 ops is fine.
-"""
-from heapq import heappop, heappush
+its share, so the gradient it receives is complete. No separate sort, and no recursion, so a
+chain of 20,000 ops is fine.
 
-import numpy as np
+`backprop` only computes; what to do with each step is its caller's choice: `Tensor.backward`
+adds the leaves' gradients into `.grad`, `autograd.grad` returns the inputs' gradients, and a
+picture or a profiler can watch every step.
+"""
+from dataclasses import dataclass
+from heapq import heappop, heappush
+from typing import Iterator, Optional, Sequence
 
 from tinygrad_np import kernels
 from tinygrad_np.autograd import differentiable
-from tinygrad_np.grad_mode import _state as _grad_mode
-from tinygrad_np.tensor import Tensor, _new_tensor
+from tinygrad_np.function import Function
+from tinygrad_np.grad_mode import enable_grad
+from tinygrad_np.tensor import Tensor
 
 
-def run_backward(root: Tensor, seed, create_graph: bool) -> None:
-    """Propagate `seed` = d(out)/d(root) down the graph into leaves' (and retained) `.grad`.
+@dataclass(slots=True)
+class Step:
+    """One node of the walk: `tensor` received `grad` (d roots / d tensor, complete) and, if an op
+    made it, handed `input_grads` to the op's inputs (one per input, already summed to the input's
+    shape; None where no gradient flows). Gradients are ndarrays, or Tensors under create_graph.
+    A leaf's step comes after every op's and hands nothing on."""
+    tensor: Tensor
+    grad: object
+    input_grads: tuple
 
-    A plain backward passes ndarrays to each op's backward; create_graph passes Tensors so the
-    result is differentiable. Gradients from several consumers of one tensor add up; in the
-    plain case the sum is accumulated in place once this walk owns the buffer.
+    @property
+    def fn(self) -> Optional[Function]:
+        """The op that made `tensor` (its `name`, `params`, `describe()`), or None for a leaf."""
+        return self.tensor._ctx
+
+    @property
+    def inputs(self) -> tuple:
+        return self.tensor._ctx.inputs if self.tensor._ctx is not None else ()
+
+    @property
+    def label(self) -> str:
+        return self.tensor._ctx.describe() if self.tensor._ctx is not None else "leaf"
+
+
+def backprop(roots: Sequence[Tensor], seeds: Sequence, create_graph: bool = False) -> Iterator[Step]:
+    """Walk from `roots`, each starting with its `seed` (d roots / d root), down to the leaves.
+
+    Plain walk: seeds and gradients are ndarrays, and each op's backward gets `kernels` and
+    ndarrays. create_graph: seeds are Tensors (constants, or graphs of their own), and each
+    backward gets `autograd.differentiable` and Tensors, so every gradient is a graph node.
+    Gradients of several consumers of one tensor add up. Only tensors that require grad get one.
     """
-    ops = differentiable if create_graph else kernels
-    recording, _grad_mode.enabled = _grad_mode.enabled, create_graph  # no_grad(), or enable_grad()
-    try:
-        pending = {root: _new_tensor(seed, None) if create_graph else seed}  # node -> its gradient
-        owned = set()  # nodes whose pending gradient is a buffer this walk allocated
-        stored = set()  # ids of the buffers (or views' bases) already handed to a .grad
-        heap = [(-root._ctx.sequence, root)] if root._ctx is not None else []
-        while heap:
-            node = heappop(heap)[1]
-            grad = pending.pop(node)
-            ctx = node._ctx
-            if ctx.retains_grad:
-                _store(node, grad, create_graph, stored)
-            parents = ctx.inputs
-            if create_graph:
-                input_grads = ctx.backward(ops, grad, node, *parents)
-            else:
-                input_grads = ctx.backward(ops, grad, node.data, *ctx.input_arrays)
-            if len(parents) == 1:
-                input_grads = (input_grads,)
-            for parent, parent_grad in zip(parents, input_grads):
-                if parent_grad is None or not parent.requires_grad:
-                    continue
-                data = parent.data
-                if parent_grad.shape != data.shape:
-                    parent_grad = ops.sum_to(parent_grad, data.shape)
-                if not create_graph and parent_grad.dtype is not data.dtype and parent_grad.dtype != data.dtype:
-                    parent_grad = parent_grad.astype(data.dtype)
-                previous = pending.get(parent)
-                if previous is None:
-                    pending[parent] = parent_grad
-                    if parent._ctx is not None:
-                        heappush(heap, (-parent._ctx.sequence, parent))
-                elif create_graph:
-                    pending[parent] = previous + parent_grad
-                elif parent in owned:
-                    np.add(previous, parent_grad, out=previous)
-                else:
-                    pending[parent] = total = np.add(previous, parent_grad)
-                    if isinstance(total, np.ndarray):  # 0-d sums come back as NumPy scalars
-                        owned.add(parent)
-        for leaf, grad in pending.items():  # all that is left: every op node has been popped
-            _store(leaf, grad, create_graph, stored)
-    finally:
-        _grad_mode.enabled = recording
-
-
-def _store(node: Tensor, grad, create_graph: bool, stored: set) -> None:
-    """Add to `.grad`, never in place, and give each `.grad` its own memory.
-
-    One buffer can reach several tensors (`x + y` hands the same gradient to both), so a buffer
-    already stored is copied: an optimizer scaling one `.grad` in place must not scale another.
-    """
-    if create_graph:
-        node.grad = grad if node.grad is None else node.grad + grad
-        return
-    if node.grad is not None:
-        grad = node.grad.data + grad
-    elif not isinstance(grad, np.ndarray):
-        grad = np.array(grad)  # a NumPy scalar
-    else:
-        base = grad.base  # ops return new buffers or views of them; only views can be read-only
-        owner = id(grad) if base is None else id(base)
-        if owner in stored or base is not None and not grad.flags.writeable:
-            grad = grad.copy()  # shared, or a read-only broadcast view
+    pending, heap = {}, []  # tensor -> the gradient gathered so far; (-sequence, tensor) of pending ops
+    for root, seed in zip(roots, seeds, strict=True):
+        _gather(pending, heap, root, seed)
+    while heap:
+        node = heappop(heap)[1]
+        grad = pending.pop(node)
+        fn = node._ctx
+        if create_graph:
+            with enable_grad():  # the gradient's own ops are recorded, even inside no_grad()
+                input_grads = fn.backward(differentiable, grad, node, *fn.inputs)
+                handed = _hand_on(differentiable, fn.inputs, input_grads, pending, heap)
         else:
-            stored.add(owner)
-    node.grad = _new_tensor(grad, None)
+            input_grads = fn.backward(kernels, grad, node.data, *fn.input_arrays)
+            handed = _hand_on(kernels, fn.inputs, input_grads, pending, heap)
+        yield Step(node, grad, handed)
+    for leaf, grad in pending.items():  # all that is left: every op node has been popped
+        yield Step(leaf, grad, ())
+
+
+def _hand_on(ops, inputs: tuple, input_grads, pending: dict, heap: list) -> tuple:
+    """Each input's gradient summed to its shape (broadcasting's adjoint) and in its dtype, added
+    to what it has gathered; None for an input that gets none."""
+    if len(inputs) == 1:
+        input_grads = (input_grads,)
+    handed = []
+    for tensor, input_grad in zip(inputs, input_grads, strict=False):  # (same lengths; strict costs)
+        if input_grad is None or not tensor.requires_grad:
+            handed.append(None)
+            continue
+        data = tensor.data
+        if input_grad.shape != data.shape:
+            input_grad = ops.sum_to(input_grad, data.shape)
+        if ops is kernels and input_grad.dtype is not data.dtype and input_grad.dtype != data.dtype:
+            input_grad = input_grad.astype(data.dtype)
+        handed.append(input_grad)
+        _gather(pending, heap, tensor, input_grad)
+    return tuple(handed)
+
+
+def _gather(pending: dict, heap: list, tensor: Tensor, grad) -> None:
+    """Add one consumer's share to `tensor`'s gradient; an op node enters the heap with its first."""
+    previous = pending.get(tensor)
+    if previous is None:
+        pending[tensor] = grad
+        if tensor._ctx is not None:
+            heappush(heap, (-tensor._ctx.sequence, tensor))
+    else:
+        pending[tensor] = previous + grad  # a new buffer (and, under create_graph, an add node)

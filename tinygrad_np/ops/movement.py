@@ -20,6 +20,13 @@ class Permute(Function):
         return ops.permute(g, tuple(np.argsort([dim % g.ndim for dim in self.params["dims"]])))
 
 
+class Transpose(Function):
+    """Two axes swapped; swapping them again undoes it."""
+    name = "transpose"
+    def forward(self, x, dim0=0, dim1=1): return np.swapaxes(x, dim0, dim1)
+    def backward(self, ops, g, out, x): return g.swapaxes(self.params["dim0"], self.params["dim1"])
+
+
 class BroadcastTo(Function):
     """Repeat along size-1 and new leading axes; backward is the walk's sum back to shape."""
     name = "broadcast_to"
