@@ -40,6 +40,20 @@ def _plain_index(index):
     return index.data.astype(np.intp) if isinstance(index, Tensor) else index
 
 
+def lift(value, like: "Tensor" = None) -> "Tensor":
+    """An operand as a Tensor: Tensors as they are; a Python number in `like`'s dtype (float32
+    without one), so `float32 * 0.1` stays float32; a float array as it is (NumPy promotion then
+    decides); anything else (lists, int arrays) as `Tensor(value)` makes it. The one place where
+    ops and free functions turn their operands into Tensors."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (int, float)):
+        return _new_tensor(np.asarray(value, dtype=np.float32 if like is None else like.data.dtype), None)
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return _new_tensor(value, None)
+    return _new_tensor(_float_array(value, None), None)
+
+
 _object_new = object.__new__
 
 
@@ -71,15 +85,6 @@ class Tensor:
             raise TypeError(f"from_numpy needs a float ndarray, got {type(array).__name__} "
                             f"of dtype {getattr(array, 'dtype', None)}")
         return _new_tensor(array, None, cls)
-
-    def _lift(self, other) -> "Tensor":
-        """Wrap an operand: Python numbers take this tensor's dtype, arrays follow NumPy."""
-        if isinstance(other, Tensor):
-            return other
-        if isinstance(other, (int, float)):
-            return _new_tensor(np.asarray(other, dtype=self.data.dtype), None)
-        array = np.asarray(other)
-        return _new_tensor(array if array.dtype.kind == "f" else _float_array(array, None), None)
 
     # ---- attributes -------------------------------------------------------------------------
     shape = property(lambda self: self.data.shape)
@@ -164,19 +169,19 @@ class Tensor:
         autograd.backward([self], [grad], create_graph=create_graph)
 
     # ---- arithmetic -------------------------------------------------------------------------
-    def __add__(self, other): return elementwise.Add.apply(self, self._lift(other))
-    def __radd__(self, other): return elementwise.Add.apply(self._lift(other), self)
-    def __sub__(self, other): return elementwise.Sub.apply(self, self._lift(other))
-    def __rsub__(self, other): return elementwise.Sub.apply(self._lift(other), self)
-    def __mul__(self, other): return elementwise.Mul.apply(self, self._lift(other))
-    def __rmul__(self, other): return elementwise.Mul.apply(self._lift(other), self)
-    def __truediv__(self, other): return elementwise.Div.apply(self, self._lift(other))
-    def __rtruediv__(self, other): return elementwise.Div.apply(self._lift(other), self)
-    def __pow__(self, other): return elementwise.Pow.apply(self, self._lift(other))
-    def __rpow__(self, other): return elementwise.Pow.apply(self._lift(other), self)
+    def __add__(self, other): return elementwise.Add.apply(self, lift(other, self))
+    def __radd__(self, other): return elementwise.Add.apply(lift(other, self), self)
+    def __sub__(self, other): return elementwise.Sub.apply(self, lift(other, self))
+    def __rsub__(self, other): return elementwise.Sub.apply(lift(other, self), self)
+    def __mul__(self, other): return elementwise.Mul.apply(self, lift(other, self))
+    def __rmul__(self, other): return elementwise.Mul.apply(lift(other, self), self)
+    def __truediv__(self, other): return elementwise.Div.apply(self, lift(other, self))
+    def __rtruediv__(self, other): return elementwise.Div.apply(lift(other, self), self)
+    def __pow__(self, other): return elementwise.Pow.apply(self, lift(other, self))
+    def __rpow__(self, other): return elementwise.Pow.apply(lift(other, self), self)
     def __neg__(self): return elementwise.Neg.apply(self)
-    def __matmul__(self, other): return matmul.MatMul.apply(self, self._lift(other))
-    def __rmatmul__(self, other): return matmul.MatMul.apply(self._lift(other), self)
+    def __matmul__(self, other): return matmul.MatMul.apply(self, lift(other, self))
+    def __rmatmul__(self, other): return matmul.MatMul.apply(lift(other, self), self)
 
     def __lt__(self, other): return self.data < _values(other)
     def __le__(self, other): return self.data <= _values(other)
@@ -195,8 +200,8 @@ class Tensor:
     def tanh(self): return elementwise.Tanh.apply(self)
     def abs(self): return elementwise.Abs.apply(self)
     def clip(self, low=None, high=None): return elementwise.Clip.apply(self, low=low, high=high)
-    def maximum(self, other): return elementwise.Maximum.apply(self, self._lift(other))
-    def minimum(self, other): return elementwise.minimum(self, other)
+    def maximum(self, other): return elementwise.Maximum.apply(self, lift(other, self))
+    def minimum(self, other): return functional.minimum(self, other)
 
     # ---- reductions -------------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False): return reduce.Sum.apply(self, axis=axis, keepdims=keepdims)
@@ -239,5 +244,5 @@ class Tensor:
     def log_softmax(self, axis=-1): return softmax.LogSoftmax.apply(self, axis=axis)
 
 
-from tinygrad_np import autograd  # noqa: E402
+from tinygrad_np import autograd, functional  # noqa: E402
 from tinygrad_np.ops import elementwise, matmul, movement, reduce, softmax  # noqa: E402

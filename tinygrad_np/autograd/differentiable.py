@@ -4,6 +4,7 @@ The backward walk hands this module to every op's backward as `ops` under
 `backward(create_graph=True)`, so the gradient it computes is itself a graph. Keep the names in
 step with `kernels.__all__` (tests/test_kernels.py checks).
 """
+from tinygrad_np import functional
 from tinygrad_np.ops import elementwise, movement
 from tinygrad_np.ops import softmax as softmax_ops
 from tinygrad_np.tensor import Tensor
@@ -16,7 +17,7 @@ def values(x: Tensor):
 
 def exp(x: Tensor) -> Tensor: return elementwise.Exp.apply(x)
 def log(x: Tensor) -> Tensor: return elementwise.Log.apply(x)
-def where(condition, x, y) -> Tensor: return elementwise.where(condition, x, y)
+def where(condition, x, y) -> Tensor: return functional.where(condition, x, y)
 def broadcast_to(x: Tensor, shape) -> Tensor: return movement.BroadcastTo.apply(x, shape=tuple(shape))
 def sum_to(x: Tensor, shape) -> Tensor: return movement.SumTo.apply(x, shape=tuple(shape))
 def scatter_add(grad: Tensor, index, shape) -> Tensor: return movement.ScatterAdd.apply(grad, index=index, shape=shape)

@@ -146,32 +146,3 @@ class Where(Function):
     def backward(self, ops, g, out, x, y):
         condition = self.params["condition"]
         return g * condition, g * ~condition
-
-
-def _lift_pair(x, y):
-    """Both operands as Tensors, lifted by whichever is a Tensor so Python numbers take its dtype."""
-    from tinygrad_np.tensor import Tensor
-
-    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
-        x = Tensor(x)
-    anchor = x if isinstance(x, Tensor) else y
-    return anchor._lift(x), anchor._lift(y)
-
-
-def where(condition, x, y):
-    """Pick from x where `condition` holds, else from y (numbers, arrays or Tensors)."""
-    from tinygrad_np.tensor import Tensor
-
-    condition = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
-    return Where.apply(*_lift_pair(x, y), condition=condition)
-
-
-def maximum(x, y):
-    """Elementwise max; ties split the gradient (see Maximum)."""
-    return Maximum.apply(*_lift_pair(x, y))
-
-
-def minimum(x, y):
-    """Elementwise min, as -maximum(-x, -y)."""
-    x, y = _lift_pair(x, y)
-    return -Maximum.apply(-x, -y)

@@ -2,7 +2,6 @@
 import numpy as np
 
 from tinygrad_np.function import Function
-from tinygrad_np.tensor import Tensor
 
 
 class MatMul(Function):
@@ -68,10 +67,3 @@ class Linear(Function):
         if bias is None:
             return grad_x, grad_weight
         return grad_x, grad_weight, g.sum(axis=0) if inputs[2].requires_grad else None
-
-
-def linear(x, weight, bias=None):
-    """x @ weight + bias as one graph node (see Linear); x may be an array, as in `x @ weight`."""
-    if not isinstance(x, Tensor):
-        x = weight._lift(x)
-    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)

@@ -70,29 +70,3 @@ class Concatenate(Function):
             grads.append(g[(slice(None),) * axis + (slice(start, stop),)])
             start = stop
         return tuple(grads) if len(grads) > 1 else grads[0]
-
-
-def concatenate(tensors, axis=0):
-    """Join tensors along an existing axis (NumPy's concatenate)."""
-    from tinygrad_np.tensor import Tensor
-
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError("concatenate needs at least one tensor")
-    return Concatenate.apply(*tensors, axis=axis)
-
-
-def stack(tensors, axis=0):
-    """Join tensors along a new axis: each gets a size-1 axis, then they are concatenated."""
-    from tinygrad_np.tensor import Tensor
-
-    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError("stack needs at least one tensor")
-    shapes = {t.shape for t in tensors}
-    if len(shapes) > 1:
-        from tinygrad_np.errors import ShapeError
-        raise ShapeError(f"stack: all tensors need one shape, got {sorted(shapes)}")
-    position = axis % (tensors[0].ndim + 1)
-    expanded = [t.reshape(t.shape[:position] + (1,) + t.shape[position:]) for t in tensors]
-    return Concatenate.apply(*expanded, axis=position)

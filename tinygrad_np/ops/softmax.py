@@ -59,10 +59,3 @@ def _target_rows(targets, batch, classes, dtype) -> np.ndarray:
         raise ValueError(f"targets of shape {targets.shape} for logits of shape {(batch, classes)}: "
                          "give integer labels (batch,) or probability rows (batch, classes)")
     return targets.astype(dtype, copy=False)
-
-
-def cross_entropy(logits, targets):
-    """Fused, stable softmax cross-entropy averaged over the batch; see CrossEntropy."""
-    from tinygrad_np.tensor import Tensor
-
-    return CrossEntropy.apply(logits, targets=targets.data if isinstance(targets, Tensor) else targets)
