@@ -85,7 +85,7 @@ def _hand_on(ops, inputs: tuple, input_grads, pending: dict, heap: list) -> tupl
         data = tensor.data
         if input_grad.shape != data.shape:
             input_grad = ops.sum_to(input_grad, data.shape)
-        if ops is kernels and input_grad.dtype is not data.dtype and input_grad.dtype != data.dtype:
+        if ops is kernels and input_grad.dtype != data.dtype:
             input_grad = input_grad.astype(data.dtype)
         handed.append(input_grad)
         _gather(pending, heap, tensor, input_grad)

@@ -59,11 +59,11 @@ class Linear(Function):
         return out + bias
 
     def backward(self, ops, g, out, x, weight, bias=None):
-        inputs = self.inputs  # asked directly, not through needs_input_grad: this op runs every layer
-        grad_x = g @ weight.T if inputs[0].requires_grad else None
+        needs_grad = self.needs_input_grad
+        grad_x = g @ weight.T if needs_grad[0] else None
         if x.ndim != 2:
             x, g = x.reshape(-1, x.shape[-1]), g.reshape(-1, g.shape[-1])
-        grad_weight = x.T @ g if inputs[1].requires_grad else None
+        grad_weight = x.T @ g if needs_grad[1] else None
         if bias is None:
             return grad_x, grad_weight
-        return grad_x, grad_weight, g.sum(axis=0) if inputs[2].requires_grad else None
+        return grad_x, grad_weight, g.sum(axis=0) if needs_grad[2] else None
