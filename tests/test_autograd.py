@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 
 from op_table import graphs, run_program
-from tinygrad_np import Tensor, autograd
+from tinygrad_np import Tensor, autograd, no_grad
 from tinygrad_np.autograd import Step, backprop
 
 FEWER_EXAMPLES = settings(max_examples=max(5, settings.default.max_examples // 2))
@@ -190,3 +190,32 @@ def test_autograd_backward_takes_several_outputs_like_torch():
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     autograd.backward([(x * x).sum(), (x * 3).sum()])
     np.testing.assert_array_equal(x.grad.data, 2 * x.data + 3)
+
+
+@pytest.mark.parametrize("make, label", [
+    (lambda x: x.sum(), "sum"),
+    (lambda x: x.max(axis=0, keepdims=True), "max axis=0, keepdims=True"),
+    (lambda x: x.reshape(3, 2), "reshape shape=(3, 2)"),
+    (lambda x: x.permute(1, 0), "permute dims=(1, 0)"),
+    (lambda x: x.transpose(0, 1), "transpose dim0=0, dim1=1"),
+    (lambda x: x.clip(-1.0, 1.0), "clip low=-1.0, high=1.0"),
+    (lambda x: x[..., ::-1], "getitem index=[..., ::-1]"),
+    (lambda x: x[1:, 0], "getitem index=[1:, 0]"),
+    (lambda x: x[np.array([0, 0])], "getitem index=int64[2]"),
+    (lambda x: x.softmax(axis=1), "softmax axis=1"),
+])
+def test_every_op_records_its_params_and_its_label_shows_them(make, label):
+    out = make(Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True))
+    assert out.grad_fn.describe() == label
+    assert next(iter(backprop([out], [np.ones(out.shape)]))).label == label
+
+
+def test_create_graph_records_the_gradient_even_inside_no_grad():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    out = (x ** 3).sum()
+    with no_grad():
+        (first,) = autograd.grad(out, x, create_graph=True)
+        out.backward(create_graph=True)
+    assert first.grad_fn is not None and x.grad.grad_fn is not None
+    (second,) = autograd.grad(first.sum(), x)
+    np.testing.assert_allclose(second.data, 6 * x.data)

@@ -16,7 +16,7 @@ the broadcast shape: the walk sums each back to its input's shape. The walk pass
 - `ops` = `tinygrad_np.autograd.differentiable` and Tensors under `create_graph=True`, so the
   gradient is itself a graph and can be differentiated again.
 A backward uses operators, the methods ndarrays and Tensors share with one meaning (`reshape`,
-`sum(axis, keepdims)`, `swapaxes`, `mT`, indexing) and `ops.<kernel>` for anything else; it
+`sum(axis, keepdims)`, `swapaxes`, `.T` of a matrix, indexing) and `ops.<kernel>` for anything else; it
 never asks which kind it got.
 """
 from itertools import count

@@ -27,10 +27,10 @@ class MatMul(Function):
             g = g.reshape(g.shape + (1,))
         x = x.reshape(1, -1) if x_vector else x
         y = y.reshape(-1, 1) if y_vector else y
-        grad_x = g @ y.mT if self.needs_input_grad[0] else None
+        grad_x = g @ y.swapaxes(-1, -2) if self.needs_input_grad[0] else None
         grad_y = None
         if self.needs_input_grad[1]:
-            grad_y = x.mT @ g
+            grad_y = x.swapaxes(-1, -2) @ g
             if y_vector:
                 grad_y = grad_y.reshape(grad_y.shape[:-1])
         return grad_x, grad_y

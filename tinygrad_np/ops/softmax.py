@@ -37,7 +37,7 @@ class CrossEntropy(Function):
         if batch == 0:
             raise ValueError("cross_entropy of an empty batch")
         self.target_rows = _target_rows(targets, batch, classes, logits.dtype)  # Y, (m, C)
-        return -np.sum(self.target_rows * kernels.log_softmax(logits, axis=1)) / batch
+        return -np.vdot(self.target_rows, kernels.log_softmax(logits, axis=1)) / batch
 
     def backward(self, ops, g, out, logits):
         return (ops.softmax(logits, axis=1) - self.target_rows) * (g / logits.shape[0])
@@ -52,9 +52,7 @@ def _target_rows(targets, batch, classes, dtype) -> np.ndarray:
         low, high = targets.min(), targets.max()
         if low < 0 or high >= classes:
             raise ArgumentError(f"cross_entropy: labels must lie in [0, {classes}), got {low}..{high}")
-        rows = np.zeros((batch, classes), dtype)
-        rows[np.arange(batch), targets] = 1
-        return rows
+        return np.eye(classes, dtype=dtype)[targets]
     if targets.shape != (batch, classes):
         raise ValueError(f"targets of shape {targets.shape} for logits of shape {(batch, classes)}: "
                          "give integer labels (batch,) or probability rows (batch, classes)")
