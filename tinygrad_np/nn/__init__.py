@@ -1,7 +1,12 @@
 """Neural-network building blocks: Module, layers, initializers and functional ops."""
 from tinygrad_np.nn import functional, init
-from tinygrad_np.nn.layers import Dropout, Linear, ReLU, Sequential, Sigmoid, Tanh
+from tinygrad_np.nn.activation import ELU, GELU, Hardswish, Hardtanh, LeakyReLU, LogSigmoid, Mish, ReLU6, SiLU, Softplus
+from tinygrad_np.nn.embedding import Embedding
+from tinygrad_np.nn.layers import Dropout, Identity, Linear, ReLU, Sequential, Sigmoid, Tanh
 from tinygrad_np.nn.module import Module, ModuleDict, ModuleList, Parameter
 
 __all__ = ["Module", "Parameter", "ModuleList", "ModuleDict", "Linear", "Sequential", "ReLU", "Sigmoid",
            "Tanh", "Dropout", "functional", "init"]
+# issue 15: more activations, Embedding, Identity
+__all__ += ["LeakyReLU", "ELU", "GELU", "SiLU", "Softplus", "ReLU6", "Hardtanh", "Hardswish", "Mish", "LogSigmoid",
+            "Embedding", "Identity"]
