@@ -151,8 +151,8 @@ def np_softmax(x, axis):
     return shifted / shifted.sum(axis=axis, keepdims=True)
 
 
-def np_cross_entropy(logits, targets):
-    rows = np.eye(logits.shape[1])[targets] if targets.ndim == 1 else targets
+def np_cross_entropy(logits, target):
+    rows = np.eye(logits.shape[1])[target] if target.ndim == 1 else target
     return -np.sum(rows * np.log(np_softmax(logits, -1))) / logits.shape[0]
 
 
@@ -208,7 +208,7 @@ OPS = [
     Op("softmax", along_one_axis(), lambda x, axis: x.softmax(axis), np_softmax),
     Op("log_softmax", along_one_axis(), lambda x, axis: x.log_softmax(axis),
        lambda x, axis: np.log(np_softmax(x, axis))),
-    Op("cross_entropy", cross_entropy_inputs().map(lambda pair: ((pair[0],), {"targets": pair[1]})),
+    Op("cross_entropy", cross_entropy_inputs().map(lambda pair: ((pair[0],), {"target": pair[1]})),
        F.cross_entropy, np_cross_entropy),
     # movement
     Op("reshape", with_params(arrays, lambda s: reshape_targets(s).map(lambda shape: {"shape": shape})),

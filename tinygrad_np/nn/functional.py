@@ -17,9 +17,24 @@ from tinygrad_np.activations import (  # noqa: F401  (re-exported as nn.function
     softplus,
 )
 from tinygrad_np.errors import ArgumentError
-from tinygrad_np.ops.matmul import Linear
-from tinygrad_np.ops.softmax import CrossEntropy
 from tinygrad_np.nn.convolution import avg_pool2d, conv2d, fold, max_pool2d, pad, unfold  # noqa: F401  (re-exported)
+
+# Losses (nn/losses.py) and normalization (nn/normalization.py) live in files of their own, next to
+# their modules (nn.CrossEntropyLoss, nn.BatchNorm2d, ...); re-exported here.
+from tinygrad_np.nn.losses import (  # noqa: F401
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    one_hot,
+    smooth_l1_loss,
+)
+from tinygrad_np.nn.normalization import batch_norm, layer_norm  # noqa: F401
+from tinygrad_np.ops.matmul import Linear
 from tinygrad_np.tensor import Tensor, lift
 
 
@@ -27,12 +42,6 @@ def linear(x, weight: Tensor, bias: Tensor = None) -> Tensor:
     """x @ weight + bias as one graph node (see ops.matmul.Linear); x may be an array."""
     x = lift(x, weight)
     return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
-
-
-def cross_entropy(logits: Tensor, targets) -> Tensor:
-    """Fused, stable softmax cross-entropy averaged over the batch (see ops.softmax.CrossEntropy).
-    `targets`: integer labels (batch,) or probability rows (batch, classes); no gradient."""
-    return CrossEntropy.apply(logits, targets=targets.data if isinstance(targets, Tensor) else targets)
 
 
 def relu(x: Tensor) -> Tensor: return x.relu()
