@@ -29,15 +29,10 @@ class Adagrad(Optimizer):
 
     def step(self) -> None:
         for group in self.param_groups:
-            lr, lr_decay, weight_decay, eps = group["lr"], group["lr_decay"], group["weight_decay"], group["eps"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
+            for p, grad in self._gradients(group, group["weight_decay"]):
                 state = self.state[p]
                 state["step"] += 1
-                grad = p.grad.data  # read only: the array may be shared with another tensor's grad
-                if weight_decay:
-                    grad = grad + weight_decay * p.data
                 state["sum"] += grad * grad
                 step_size = lr / (1 + (state["step"] - 1) * lr_decay)
                 p.data -= step_size * (grad / (np.sqrt(state["sum"]) + eps))

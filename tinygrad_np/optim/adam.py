@@ -38,17 +38,12 @@ class Adam(Optimizer):
         for group in self.param_groups:
             lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
             decoupled = group["decoupled_weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
+            for p, grad in self._gradients(group, 0.0 if decoupled else weight_decay):
+                if decoupled and weight_decay:
+                    p.data *= 1 - lr * weight_decay
                 state = self.state[p]
                 state["step"] += 1
                 t = state["step"]
-                grad = p.grad.data  # read only: the array may be shared with another tensor's grad
-                if weight_decay and decoupled:
-                    p.data *= 1 - lr * weight_decay
-                elif weight_decay:
-                    grad = grad + weight_decay * p.data
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 exp_avg *= beta1
                 exp_avg += (1 - beta1) * grad

@@ -103,6 +103,14 @@ class Optimizer:
             buffers.setdefault(name, value)
         return buffers
 
+    @staticmethod
+    def _gradients(group: dict, weight_decay: float = 0.0):
+        """(p, g) for each parameter of `group` that has a gradient, with the L2 penalty
+        weight_decay * p added to g (into a new array: p.grad's may be shared with another tensor)."""
+        for p in group["params"]:
+            if p.grad is not None:
+                yield p, (p.grad.data + weight_decay * p.data if weight_decay else p.grad.data)
+
     def _buffer(self, p: Tensor, group: dict, name: str) -> np.ndarray:
         """p's buffer `name`, created on first use when a setting changed to call for it."""
         buffers = self.state[p]

@@ -37,14 +37,9 @@ class RMSprop(Optimizer):
 
     def step(self) -> None:
         for group in self.param_groups:
-            lr, alpha, eps, weight_decay = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
+            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
             momentum, centered = group["momentum"], group["centered"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad = p.grad.data  # read only: the array may be shared with another tensor's grad
-                if weight_decay:
-                    grad = grad + weight_decay * p.data
+            for p, grad in self._gradients(group, group["weight_decay"]):
                 square_avg = self.state[p]["square_avg"]
                 square_avg *= alpha
                 square_avg += (1 - alpha) * (grad * grad)

@@ -31,14 +31,8 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         for group in self.param_groups:
-            lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
-            nesterov = group["nesterov"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad = p.grad.data  # read only: the array may be shared with another tensor's grad
-                if weight_decay:
-                    grad = grad + weight_decay * p.data
+            lr, momentum, nesterov = group["lr"], group["momentum"], group["nesterov"]
+            for p, grad in self._gradients(group, group["weight_decay"]):
                 if momentum:
                     buffer = self._buffer(p, group, "momentum_buffer")
                     buffer *= momentum
