@@ -3,7 +3,6 @@ import argparse
 import importlib
 import sys
 
-from mnist.allocator import keep_freed_memory
 from mnist.errors import MnistError
 
 # Each module defines `add_parser(subparsers)` (which sets `func` on its parser) and the function it runs.
@@ -19,7 +18,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    keep_freed_memory()  # temporaries stay mapped between steps (see mnist/allocator.py)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
