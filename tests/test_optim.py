@@ -19,6 +19,7 @@ from tinygrad_np import Tensor, nn
 from tinygrad_np.function import Function
 from tinygrad_np.nn import functional as F
 from tinygrad_np.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+from tinygrad_np.optim import axpy as axpy_module
 
 learning_rates = st.floats(1e-4, 1.0)
 weight_decays = st.sampled_from([0.0, 1e-2, 0.5])
@@ -211,6 +212,16 @@ REFERENCES = [(SGD, sgd_settings, sgd_reference), (Adam, adam_settings, adam_ref
 def test_matches_the_formulas_bit_for_bit(optimizer_class, drawn_settings, reference, data):
     (start, grads), settings = data.draw(trajectories()), data.draw(drawn_settings)
     assert_bit_equal(run(optimizer_class, start, grads, **settings), reference(start, grads, **settings))
+
+
+@given(sgd_settings, st.integers(0, 2**32 - 1))
+@settings(max_examples=20)
+def test_sgd_matches_the_formulas_on_a_parameter_large_enough_for_blas(config, seed):
+    # OpenBLAS's axpy rounds a multiply-add once, NumPy twice: equal to rounding
+    rng = np.random.default_rng(seed)
+    start, *grads = rng.uniform(-10, 10, size=(4, 64, axpy_module.MIN_BLAS_SIZE // 32))
+    np.testing.assert_allclose(run(SGD, start, grads, **config), sgd_reference(start, grads, **config),
+                               rtol=1e-10, atol=1e-10)
 
 
 def test_adamw_is_adam_with_decoupled_weight_decay():

@@ -20,7 +20,6 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, decoupled_weight_decay: bool = False):
-        self._work_arrays: dict = {}  # parameter -> an array like it, kept from step to step (not state)
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
                                   "decoupled_weight_decay": bool(decoupled_weight_decay)})
 
@@ -59,12 +58,6 @@ class Adam(Optimizer):
                 update = np.divide(exp_avg, denominator, out=work)   # m / denominator * lr / (1 - beta1^t)
                 update *= lr / (1 - beta1 ** t)
                 p.data -= update
-
-    def _work_array(self, p) -> np.ndarray:
-        work = self._work_arrays.get(p)
-        if work is None or work.shape != p.data.shape or work.dtype != p.data.dtype:
-            work = self._work_arrays[p] = np.empty_like(p.data)
-        return work
 
 
 class AdamW(Adam):

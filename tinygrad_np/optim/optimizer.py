@@ -20,6 +20,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.param_groups: list = []
         self.state: dict = {}  # parameter -> {buffer name: ndarray or number}
+        self._work_arrays: dict = {}  # parameter -> an array like it, kept between steps (not state)
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got no parameters")
@@ -110,6 +111,13 @@ class Optimizer:
         for p in group["params"]:
             if p.grad is not None:
                 yield p, (p.grad.data + weight_decay * p.data if weight_decay else p.grad.data)
+
+    def _work_array(self, p: Tensor) -> np.ndarray:
+        """An array like p, kept from step to step: a step computes into it instead of allocating."""
+        work = self._work_arrays.get(p)
+        if work is None or work.shape != p.data.shape or work.dtype != p.data.dtype:
+            work = self._work_arrays[p] = np.empty_like(p.data)
+        return work
 
     def _buffer(self, p: Tensor, group: dict, name: str) -> np.ndarray:
         """p's buffer `name`, created on first use when a setting changed to call for it."""

@@ -1,6 +1,7 @@
 """Stochastic gradient descent with PyTorch's momentum, Nesterov and weight-decay semantics."""
 import numpy as np
 
+from tinygrad_np.optim.axpy import axpy
 from tinygrad_np.optim.optimizer import Optimizer
 
 
@@ -30,12 +31,21 @@ class SGD(Optimizer):
         return {"momentum_buffer": np.zeros_like(p.data)} if group["momentum"] else {}
 
     def step(self) -> None:
+        # y += alpha * x goes through axpy (optim/axpy.py): one pass on BLAS's threads for arrays of
+        # 32,768 values or more, NumPy's `y += alpha * x` below. On 784-1024-1024-10 at batch 256
+        # (`make bench`'s plain SGD, two threads) the update took 0.16 ms instead of 0.88 ms (fastest of
+        # 200 runs in turns), 3.2% of its 22 ms step; with one thread 1.5% (CPU time, in turns).
         for group in self.param_groups:
             lr, momentum, nesterov = group["lr"], group["momentum"], group["nesterov"]
-            for p, grad in self._gradients(group, group["weight_decay"]):
+            weight_decay = group["weight_decay"]
+            for p, grad in self._gradients(group):
+                if weight_decay or nesterov:  # both add to the gradient, which is the user's: into a copy
+                    work = self._work_array(p)
+                    np.copyto(work, grad)
+                    grad = axpy(weight_decay, p.data, work) if weight_decay else work
                 if momentum:
                     buffer = self._buffer(p, group, "momentum_buffer")
                     buffer *= momentum
-                    buffer += grad
-                    grad = grad + momentum * buffer if nesterov else buffer
-                p.data -= lr * grad
+                    axpy(1.0, grad, buffer)
+                    grad = axpy(momentum, buffer, grad) if nesterov else buffer
+                axpy(-lr, grad, p.data)
