@@ -527,10 +527,11 @@ def test_state_dict_restores_numbers_saved_as_arrays():
     assert restored.state[restored_p]["step"] == 1 and isinstance(restored.state[restored_p]["step"], int)
 
 
-def test_load_state_dict_reads_the_format_written_before_parameter_groups():
-    # what SGD(momentum=0.9).state_dict() gave, and checkpoints still hold
+def test_one_group_keeps_the_format_written_before_parameter_groups():
+    # what SGD(momentum=0.9).state_dict() gave before groups, and checkpoints hold
     p = nn.Parameter(np.array([1.0, 2.0]))
     optimizer = SGD([p], lr=0.5, momentum=0.1)
+    assert optimizer.state_dict().keys() == {"lr", "momentum", "nesterov", "weight_decay", "state.0.momentum_buffer"}
     optimizer.load_state_dict({"lr": np.array(0.1), "momentum": np.array(0.9), "nesterov": np.array(False),
                                "weight_decay": np.array(0.0), "state.0.momentum_buffer": np.array([1.0, -1.0])})
     assert optimizer.param_groups[0] == {"params": [p], "lr": 0.1, "momentum": 0.9, "nesterov": False,
@@ -553,7 +554,7 @@ def test_load_state_dict_names_missing_and_unexpected_keys():
 @pytest.mark.parametrize("bad_buffer", [np.zeros(3), np.zeros(2, dtype=np.float32), np.float64(0.0)])
 def test_load_state_dict_refuses_another_shape_or_dtype_and_changes_nothing(bad_buffer):
     optimizer = SGD([nn.Parameter(np.zeros(2))], lr=0.1, momentum=0.9)
-    state = {**optimizer.state_dict(), "param_groups.0.lr": 0.5, "state.0.momentum_buffer": bad_buffer}
+    state = {**optimizer.state_dict(), "lr": 0.5, "state.0.momentum_buffer": bad_buffer}
     with pytest.raises(ValueError, match="state.0.momentum_buffer is .* needs float64\\[2\\]"):
         optimizer.load_state_dict(state)
     assert optimizer.lr == 0.1
@@ -565,7 +566,9 @@ def test_load_state_dict_refuses_another_grouping():
     with pytest.raises(ValueError, match="parameter group 0 has 2 parameters, the state has 1"):
         SGD([{"params": params[:2]}, {"params": params[2:]}], lr=0.1).load_state_dict(two_groups.state_dict())
     with pytest.raises(KeyError, match=r"unexpected keys \['param_groups.1.lr'"):
-        SGD(params, lr=0.1).load_state_dict(two_groups.state_dict())
+        SGD([{"params": params}], lr=0.1).load_state_dict(two_groups.state_dict())
+    with pytest.raises(KeyError, match=r"missing keys \['param_groups.1.lr', .*'param_groups.1.params'"):
+        two_groups.load_state_dict(SGD(params, lr=0.1).state_dict())
 
 
 def test_load_state_dict_refuses_another_optimizers_state():

@@ -82,14 +82,18 @@ class Optimizer:
 
     def state_dict(self) -> dict:
         """Flat and plain (numbers, tuples and ndarrays, so `np.savez(path, **opt.state_dict())` works):
-        each group's settings as 'param_groups.{group}.{setting}' ('params' holds the parameters'
-        positions, counted over all groups in order, as PyTorch's), and copies of the buffers as
-        'state.{position}.{buffer}'."""
+        copies of the buffers as 'state.{position}.{buffer}', positions counted over all groups in
+        order (as PyTorch's), and the settings: by name ('lr', 'momentum', ...) when there is one
+        group, else as 'param_groups.{group}.{setting}' with 'params' the group's positions."""
         state, position = {}, 0
+        grouped = len(self.param_groups) > 1
         for index, group in enumerate(self.param_groups):
-            positions = list(range(position, position + len(group["params"])))
+            prefix = f"param_groups.{index}." if grouped else ""
             for name, value in group.items():
-                state[f"param_groups.{index}.{name}"] = positions if name == "params" else value
+                if name != "params":
+                    state[prefix + name] = value
+                elif grouped:
+                    state[prefix + name] = list(range(position, position + len(value)))
             for p in group["params"]:
                 for name, value in self._complete_state(p, group).items():
                     state[f"state.{position}.{name}"] = value.copy() if isinstance(value, np.ndarray) else value
@@ -128,10 +132,9 @@ class Optimizer:
         """Restore every group's settings and every buffer (PyTorch's semantics: the saved settings
         replace the groups', the parameters stay). Refuses, before changing anything, another
         grouping of the parameters, missing or unexpected keys, and buffers of another shape or
-        dtype. Accepts 0-d arrays for numbers (np.load) and the flat format written before
-        parameter groups ('lr', ..., 'state.{position}.{buffer}')."""
-        if "param_groups.0.params" not in state and "lr" in state:
-            state = self._from_single_group_format(state)
+        dtype. Accepts 0-d arrays for numbers (np.load)."""
+        if "param_groups.0.params" not in state:
+            state = self._as_grouped(state)
         saved_groups = [self._saved_group(state, index) for index in range(len(self.param_groups))]
         expected: set = set()  # every key the state must hold
         templates: dict = {}  # 'state.' key -> (its parameter, the value _new_state starts it with)
@@ -173,8 +176,8 @@ class Optimizer:
         prefix = f"param_groups.{index}."
         return {key[len(prefix):]: _plain(value) for key, value in state.items() if key.startswith(prefix)}
 
-    def _from_single_group_format(self, state: dict) -> dict:
-        """The state as written before parameter groups: settings by name, one group of every parameter."""
+    def _as_grouped(self, state: dict) -> dict:
+        """A one-group state (settings by name) in the form of several groups' (one group of every parameter)."""
         converted = {(key if key.startswith("state.") or key not in self.defaults else f"param_groups.0.{key}"): value
                      for key, value in state.items()}
         converted["param_groups.0.params"] = list(range(sum(len(group["params"]) for group in self.param_groups)))
