@@ -16,6 +16,8 @@ import numpy as np
 
 from tinygrad_np.tensor import Tensor
 
+OptionalGenerator = np.random.Generator | None  # None: a fresh, unseeded generator
+
 
 def fan_in_and_fan_out(shape, fan_in: int | None = None, fan_out: int | None = None) -> tuple:
     """(fan_in, fan_out) of a weight of `shape`: (in, out) for a matrix, (in * k, out * k) for a
@@ -72,12 +74,12 @@ def xavier_normal(shape, rng: np.random.Generator, fan_in: int | None = None) ->
 # Each fills `tensor.data` in place (keeping its dtype, no graph recorded) and returns the tensor.
 # `generator` is a np.random.Generator; without one, a fresh unseeded generator is used.
 
-def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: np.random.Generator | None = None) -> Tensor:
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: OptionalGenerator = None) -> Tensor:
     """Values drawn uniformly from [a, b)."""
     return _fill(tensor, _generator(generator).uniform(a, b, tensor.shape))
 
 
-def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: np.random.Generator | None = None) -> Tensor:
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: OptionalGenerator = None) -> Tensor:
     """Values drawn from N(mean, std)."""
     return _fill(tensor, _generator(generator).normal(mean, std, tensor.shape))
 
@@ -94,21 +96,22 @@ def ones_(tensor: Tensor) -> Tensor:
     return _fill(tensor, 1.0)
 
 
-def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: np.random.Generator | None = None, *,
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: OptionalGenerator = None, *,
                     fan_in: int | None = None, fan_out: int | None = None) -> Tensor:
     """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio)."""
     bound = math.sqrt(3.0) * _xavier_std(tensor, gain, fan_in, fan_out)
     return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: np.random.Generator | None = None, *,
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: OptionalGenerator = None, *,
                    fan_in: int | None = None, fan_out: int | None = None) -> Tensor:
     """N(0, gain * sqrt(2 / (fan_in + fan_out))) (Glorot & Bengio)."""
     return normal_(tensor, 0.0, _xavier_std(tensor, gain, fan_in, fan_out), generator)
 
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
-                     generator: np.random.Generator | None = None, *, fan_in: int | None = None, fan_out: int | None = None) -> Tensor:
+                     generator: OptionalGenerator = None, *, fan_in: int | None = None,
+                     fan_out: int | None = None) -> Tensor:
     """U(-bound, bound) with bound = gain * sqrt(3 / fan) (He et al.); fan is fan_in or fan_out
     by `mode`, gain = calculate_gain(nonlinearity, a), `a` the leaky ReLU's negative slope."""
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity, fan_in, fan_out)
@@ -116,7 +119,8 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonline
 
 
 def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
-                    generator: np.random.Generator | None = None, *, fan_in: int | None = None, fan_out: int | None = None) -> Tensor:
+                    generator: OptionalGenerator = None, *, fan_in: int | None = None,
+                    fan_out: int | None = None) -> Tensor:
     """N(0, gain / sqrt(fan)) (He et al.); fan and gain as in `kaiming_uniform_`."""
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity, fan_in, fan_out), generator)
 
