@@ -6,7 +6,6 @@ import os
 import sys
 from typing import Iterator
 
-from mnist.allocator import keep_freed_memory
 from mnist.errors import MnistError, UsageError
 from mnist.stopping import Interrupted, stop_on_signals
 
@@ -25,7 +24,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     with stop_on_signals(), _outlive_closed_pipes():
-        keep_freed_memory()  # temporaries stay mapped between steps (see mnist/allocator.py)
         parser = build_parser()
         args = parser.parse_args(argv)
         try:

@@ -1,5 +1,5 @@
-"""Neural-network building blocks: Module, layers, initializers and functional ops."""
-from tinygrad_np.nn import functional, init
+"""Neural-network building blocks: Module, layers, initializers, functional ops and gradient clipping."""
+from tinygrad_np.nn import functional, init, utils
 from tinygrad_np.nn.activation import ELU, GELU, Hardswish, Hardtanh, LeakyReLU, LogSigmoid, Mish, ReLU6, SiLU, Softplus
 from tinygrad_np.nn.conv import Conv2d
 from tinygrad_np.nn.embedding import Embedding
@@ -21,7 +21,7 @@ from tinygrad_np.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from tinygrad_np.nn.pooling import AvgPool2d, MaxPool2d
 
 __all__ = ["Module", "Parameter", "ModuleList", "ModuleDict", "Linear", "Sequential", "ReLU", "Sigmoid",
-           "Tanh", "Dropout", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "functional", "init",
+           "Tanh", "Dropout", "Conv2d", "MaxPool2d", "AvgPool2d", "Flatten", "functional", "init", "utils",
            "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus", "ReLU6", "Hardtanh", "Hardswish", "Mish", "LogSigmoid",
            "Embedding", "Identity",
            "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss",
