@@ -16,13 +16,13 @@ except importlib.metadata.PackageNotFoundError:  # a checkout that was never ins
     __version__ = "0+unknown"
 
 # issue 15: tensors from scratch, one seed, PyTorch's names; the subpackages reachable as attributes
-from tinygrad_np import autograd, nn, optim, random  # noqa: E402
+from tinygrad_np import autograd, data, nn, optim, random  # noqa: E402
 from tinygrad_np.creation import arange, eye, full, full_like, ones, ones_like, rand, randn, zeros, zeros_like  # noqa: E402
 from tinygrad_np.functional import cat, einsum  # noqa: E402
 from tinygrad_np.random import manual_seed  # noqa: E402
 
 __all__ += ["zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange", "eye", "randn", "rand",
-            "manual_seed", "cat", "einsum", "autograd", "nn", "optim", "random", "viz"]
+            "manual_seed", "cat", "einsum", "autograd", "data", "nn", "optim", "random", "viz"]
 
 
 def __getattr__(name: str):

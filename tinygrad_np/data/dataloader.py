@@ -1,6 +1,7 @@
 """DataLoader: a dataset's samples in batches, in order or in a seeded random order."""
 import numpy as np
 
+from tinygrad_np import random
 from tinygrad_np.data.dataset import default_collate
 
 
@@ -22,7 +23,8 @@ class DataLoader:
             raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
         self.dataset, self.batch_size = dataset, int(batch_size)
         self.shuffle, self.drop_last = bool(shuffle), bool(drop_last)
-        self.generator = np.random.default_rng(generator)  # returns a Generator as it is
+        # a seed makes a Generator, a Generator is used as it is, None takes the default one (manual_seed)
+        self.generator = random.generator(None if generator is None else np.random.default_rng(generator))
 
     def __len__(self) -> int:
         """The number of batches in an epoch."""
