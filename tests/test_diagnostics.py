@@ -1,11 +1,15 @@
 """mnist.diagnostics: every recorded number equals the same quantity computed directly from the model."""
+import json
 
 import numpy as np
 import pytest
+from cli_runs import SMALL, no_report, run_cli  # noqa: F401 (no_report is a fixture)
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import grid_arrays
+from test_training import synthetic_data
 
+from mnist.config import TrainConfig
 from mnist.diagnostics import (
     DIAGNOSTICS_NAME,
     HISTOGRAM_BINS,
@@ -17,6 +21,7 @@ from mnist.diagnostics import (
 )
 from mnist.errors import DataError
 from mnist.model import MLP
+from mnist.train import Trainer
 from tinygrad_np import Tensor, nn
 from tinygrad_np.nn.functional import cross_entropy
 from tinygrad_np.optim import SGD
@@ -244,3 +249,49 @@ def test_nan_is_refused_rather_than_written(tmp_path):
 def test_end_epoch_needs_start_epoch():
     with pytest.raises(RuntimeError, match="start_epoch"):
         TrainingDiagnostics(small_mlp([2, 2, 2]), inputs(1, 2), steps_per_epoch=1).end_epoch(1)
+
+
+# --- in the training loop ---------------------------------------------------------------------
+
+def train(folder, diagnostics, epochs=3, resume=None) -> Trainer:
+    # A constant learning rate: two epochs, then a third by --resume, equal three in one go.
+    config = TrainConfig(layer_sizes=(6, 5, 4, 3), epochs=epochs, batch_size=16, dropout=0.2, schedule="constant")
+    trainer = Trainer(config, synthetic_data(), folder, log=lambda *_: None, diagnostics=diagnostics)
+    if resume:
+        trainer.restore(resume)
+    trainer.run()
+    return trainer
+
+
+def test_diagnostics_only_watch_training_does_the_same(tmp_path):
+    plain, watched = train(tmp_path / "plain", False), train(tmp_path / "watched", True)
+    for (name, a), (_, b) in zip(plain.model.named_parameters(), watched.model.named_parameters(), strict=True):
+        np.testing.assert_array_equal(a.data, b.data, err_msg=name)
+    assert not (tmp_path / "plain" / DIAGNOSTICS_NAME).exists()
+    saved = load_diagnostics(tmp_path / "watched" / DIAGNOSTICS_NAME)
+    assert saved == json.loads(json.dumps(watched.diagnostics.to_dict()))
+    assert [record["epoch"] for record in saved["epochs"]] == [1, 2, 3]
+    assert saved["steps_per_epoch"] == 6 and [s["step"] for s in saved["epochs"][1]["samples"]] == list(range(6, 12))
+    assert list(saved["epochs"][0]["gradient_norm"]) == ["layers.0", "layers.3", "layers.6"]
+    assert np.array_equal(watched.diagnostics.probe, synthetic_data().val_x)
+
+
+def test_a_resumed_run_keeps_the_earlier_epochs_diagnostics(tmp_path):
+    whole = train(tmp_path / "whole", True, epochs=3)
+    train(tmp_path / "split", True, epochs=2)
+    resumed = train(tmp_path / "split", True, epochs=3, resume=tmp_path / "split" / "checkpoint.npz")
+    assert [record["epoch"] for record in resumed.diagnostics.epochs] == [1, 2, 3]
+    assert resumed.diagnostics.epochs[:2] == load_diagnostics(tmp_path / "whole" / DIAGNOSTICS_NAME)["epochs"][:2]
+    assert resumed.diagnostics.epochs == whole.diagnostics.epochs  # resuming is exact, so are its diagnostics
+
+
+@pytest.mark.usefixtures("no_report")
+def test_train_diagnostics_writes_the_json_and_the_pictures(tmp_path):
+    status, out, err = run_cli("train", *SMALL, "--epochs", "2", "--diagnostics", "--out", tmp_path)
+    assert status == 0, err
+    pictures = ["gradient_flow.png", "update_ratios.png", "activations.png", "first_layer_weights.png"]
+    assert f"wrote {tmp_path / DIAGNOSTICS_NAME} and {', '.join(pictures)}" in out
+    for name in pictures:
+        assert (tmp_path / name).read_bytes().startswith(b"\x89PNG")
+    saved = load_diagnostics(tmp_path / DIAGNOSTICS_NAME)
+    assert len(saved["epochs"]) == 2 and saved["layers"]["layers.0"]["weight_shape"] == [784, 32]

@@ -5,6 +5,8 @@ from pathlib import Path
 
 from mnist.commands import arguments
 from mnist.config import OPTIMIZERS, SCHEDULES, TrainConfig
+from mnist.diagnostic_plots import save_diagnostic_plots
+from mnist.diagnostics import DIAGNOSTICS_NAME
 from mnist.errors import TrainingDiverged
 from mnist.model import ACTIVATIONS
 from mnist.plots import plot_learning_curves
@@ -57,6 +59,9 @@ def add_parser(subparsers) -> None:
                       help="use only the first N training images (quick runs)")
     data.add_argument("--test-limit", type=arguments.positive_int, default=None,
                       help="evaluate on the first N test images only")
+    parser.add_argument("--diagnostics", action="store_true",
+                        help="record per-layer gradient norms, update ratios, dead units and activations every "
+                             "epoch into diagnostics.json and draw them (pass it again with --resume)")
     parser.add_argument("--seed", type=int, default=DEFAULTS.seed, help="seeds init, split, batches and dropout")
     parser.set_defaults(func=run)
 
@@ -88,21 +93,31 @@ def run(args) -> int:
         config = config_from_args(args)
     args.out = args.out or (args.resume.parent if args.resume else DEFAULT_OUT)
     data = prepare_data(config)
-    trainer = Trainer(config, data, args.out)
+    trainer = Trainer(config, data, args.out, diagnostics=args.diagnostics)
     if args.resume:
         trainer.restore(args.resume)
     try:
         history = trainer.run()
     except TrainingInterrupted as stop:
         plot_learning_curves(trainer.progress.history, args.out / "learning_curves.png")
+        _plot_diagnostics(trainer, args.out)
         print(f"\n{stop}", file=sys.stderr)
         return stop.exit_code
     except TrainingDiverged:
         if trainer.progress.history:
             plot_learning_curves(trainer.progress.history, args.out / "learning_curves.png")
+        _plot_diagnostics(trainer, args.out)
         raise
     print(f"trained {config.epochs} epochs in {trainer.progress.train_seconds:.1f} s; "
           f"checkpoint {trainer.checkpoint_path}")
     evaluate_and_report(trainer.model, data.test_x, data.test_y, data.test_images, data.class_names,
                         args.out, history)
+    _plot_diagnostics(trainer, args.out)
     return 0
+
+
+def _plot_diagnostics(trainer, out) -> None:
+    """The diagnostics pictures of the epochs done so far, when --diagnostics recorded any."""
+    if trainer.diagnostics is not None and trainer.diagnostics.epochs:
+        paths = save_diagnostic_plots(out, trainer.diagnostics.to_dict(), trainer.model)
+        print(f"wrote {out / DIAGNOSTICS_NAME} and {', '.join(path.name for path in paths)}")
