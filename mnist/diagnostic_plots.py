@@ -87,7 +87,7 @@ def plot_gradient_flow(diagnostics: dict, path) -> Figure:
     axes.legend(title="layer: last epoch's mean", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     norms = list(epochs[-1]["gradient_norm"].values())
     title = "Gradient flow: gradient norm per layer"
-    if len(norms) > 1 and norms[-1]:
+    if len(norms) > 1 and norms[0] is not None and norms[-1]:  # None: no step was measured
         title += f"\nepoch {epochs[-1]['epoch']}: the first layer's is {norms[0] / norms[-1]:.2g} x the last layer's"
     axes.set_title(title)
     save_figure(fig, path)
@@ -148,7 +148,7 @@ def _activation_title(diagnostics: dict, record: dict, layer: str) -> str:
     histogram = record["activations"][layer]
     spread = f"mean {_number(histogram['mean'])}, std {_number(histogram['std'])}"
     if layer in record["saturated_fraction"]:
-        headline = f"{record['saturated_fraction'][layer]:.1%} of outputs saturated (slope < 4% of peak)"
+        headline = f"{record['saturated_fraction'][layer]:.1%} of outputs saturated"
     else:
         dead, units = record["dead_fraction"][layer], histogram["units"]
         headline = f"{round(dead * units)} of {units} units dead ({dead:.1%})"
@@ -189,7 +189,9 @@ def plot_activations(diagnostics: dict, path) -> Figure:
         if index == 0:
             axes.legend(fontsize=8)
     fig.suptitle(f"Activations on a fixed probe batch of {diagnostics['probe_size']} images "
-                 f"(eval mode), epoch {epochs[-1]['epoch']}")
+                 f"(eval mode), epoch {epochs[-1]['epoch']}\n"
+                 "dead: a unit that is 0 for every image; saturated: a sigmoid or tanh output within 1% of its "
+                 "range from either end, where its slope is under 4% of its peak", fontsize=10)
     save_figure(fig, path)
     return fig
 

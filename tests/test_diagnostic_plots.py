@@ -94,7 +94,7 @@ def test_activations_give_dead_units_for_relu_and_saturation_for_sigmoid(tmp_pat
     relu, sigmoid = fig.axes
     assert relu.get_title() == ("layers.1 ReLU: 4 of 8 units dead (50.0%)\nmean 0.7, std 0.4, 55.0% exactly 0\n"
                                 "a unit's std over the images: 0.3")
-    assert sigmoid.get_title() == ("layers.3 Sigmoid: 12.5% of outputs saturated (slope < 4% of peak)\n"
+    assert sigmoid.get_title() == ("layers.3 Sigmoid: 12.5% of outputs saturated\n"
                                    "mean 0.6, std 0.2\na unit's std over the images: 0.001")
     assert "probe batch of 64 images" in fig.get_suptitle()
     assert legend_texts(relu) == ["epoch 1", "epoch 2", "epoch 3"]
