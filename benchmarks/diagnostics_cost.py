@@ -20,6 +20,7 @@ import argparse
 import statistics
 import tempfile
 import time
+from pathlib import Path
 
 from mnist.allocator import keep_freed_memory
 from mnist.config import TrainConfig
@@ -46,7 +47,7 @@ class Stopwatch:
 def timed_run(config: TrainConfig, data, diagnostics: bool) -> dict:
     """Seconds of one fresh run: training, and with diagnostics their own share and the pictures."""
     with tempfile.TemporaryDirectory() as folder:
-        trainer = Trainer(config, data, folder, log=lambda *_: None, diagnostics=diagnostics)
+        trainer = Trainer(config, data, Path(folder), log=lambda *_: None, diagnostics=diagnostics)
         in_diagnostics, in_optimizer = Stopwatch(), Stopwatch()
         if diagnostics:  # instance attributes shadow the methods the training loop calls
             for name in ("start_epoch", "step", "end_epoch"):
@@ -55,7 +56,7 @@ def timed_run(config: TrainConfig, data, diagnostics: bool) -> dict:
         started = time.perf_counter()
         trainer.run()
         trained = time.perf_counter()
-        if diagnostics:
+        if trainer.diagnostics is not None:
             save_diagnostic_plots(folder, trainer.diagnostics.to_dict(), trainer.model)
         return {"training": trained - started, "own": in_diagnostics.seconds - in_optimizer.seconds,
                 "pictures": time.perf_counter() - trained}

@@ -7,6 +7,7 @@ atomically. Every `plot_*` takes the diagnostics as `TrainingDiagnostics.to_dict
 """
 import math
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -41,14 +42,13 @@ def _per_epoch(epochs: list, key: str, layer: str) -> np.ndarray:
     return np.array([np.nan if record[key][layer] is None else record[key][layer] for record in epochs], dtype=float)
 
 
-def _sampled(diagnostics: dict, key: str, layer: str = None):
+def _sampled(diagnostics: dict, key: str, layer: Optional[str] = None):
     """(x, y) of the sampled steps' `key` (of `layer`, for per-layer values; undefined ones left
     out), x in epochs: the last step of epoch 1 sits at 1.0, where that epoch's mean is drawn."""
     values = [(sample["step"] + 1, sample[key] if layer is None else sample[key][layer])
               for record in diagnostics["epochs"] for sample in record["samples"]]
-    points = [(step, value) for step, value in values if value is not None]
-    steps, values = np.array(points, dtype=float).reshape(-1, 2).T
-    return steps / diagnostics["steps_per_epoch"], values
+    points = np.array([(step, value) for step, value in values if value is not None], dtype=float).reshape(-1, 2)
+    return points[:, 0] / diagnostics["steps_per_epoch"], points[:, 1]
 
 
 def _epoch_axis(axes, epochs: list) -> None:
@@ -57,7 +57,7 @@ def _epoch_axis(axes, epochs: list) -> None:
     axes.grid(alpha=0.3, which="both")
 
 
-def _per_layer_lines(axes, diagnostics: dict, mean_key: str, sample_key: str = None) -> None:
+def _per_layer_lines(axes, diagnostics: dict, mean_key: str, sample_key: Optional[str] = None) -> None:
     """Each weight layer's epoch means as a line (its last value in the legend), and behind it
     its sampled steps as faint dots of the same colour."""
     epochs = diagnostics["epochs"]
@@ -243,8 +243,9 @@ def plot_first_layer_weights(weight: np.ndarray, path, layer: str = "layers.0") 
     fig = Figure(figsize=(0.9 * columns + 1.8, 0.9 * rows + 1.0), layout="constrained")
     axes = fig.add_subplot()
     shown = axes.imshow(mosaic(images, columns), cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
-    axes.set_xticks((width + 1) * np.arange(columns) + (width - 1) / 2, labels=range(columns))
-    axes.set_yticks((height + 1) * np.arange(rows) + (height - 1) / 2, labels=range(0, rows * columns, columns))
+    # One tick at the middle of each tile: its column below, the unit that starts its row on the left.
+    axes.set_xticks((width + 1) * np.arange(columns) + (width - 1) / 2, labels=[str(c) for c in range(columns)])
+    axes.set_yticks((height + 1) * np.arange(rows) + (height - 1) / 2, labels=[str(r * columns) for r in range(rows)])
     axes.tick_params(length=0, labelsize=8)
     axes.set(xlabel="+ column", ylabel="unit")
     for spine in axes.spines.values():

@@ -25,6 +25,7 @@ never from a second implementation.
 """
 import json
 from pathlib import Path
+from typing import Any, Optional
 
 import numpy as np
 
@@ -118,12 +119,13 @@ class TrainingDiagnostics:
         diagnostics.step(optimizer, step)            # instead of optimizer.step(); step counts from 0
         diagnostics.end_epoch(epoch)                 # after the epoch's last step: probe, record, save
 
-    `probe` is a fixed batch of inputs (the same every epoch, so histograms are comparable);
-    `path` is where `end_epoch` writes the JSON (atomically), or None to keep it in memory.
+    `model` is a Module whose layers sit in a Sequential named `layers`; `probe` is a fixed batch
+    of inputs (the same every epoch, so histograms are comparable); `path` is where `end_epoch`
+    writes the JSON (atomically), or None to keep it in memory; `every` overrides `sample_every`.
     """
 
-    def __init__(self, model: nn.Module, probe: np.ndarray, steps_per_epoch: int, path=None,
-                 every: int = None):
+    def __init__(self, model, probe: np.ndarray, steps_per_epoch: int, path=None,
+                 every: Optional[int] = None):
         self.model, self.probe, self.path = model, probe, Path(path) if path else None
         self.steps_per_epoch = steps_per_epoch
         self.every = every or sample_every(steps_per_epoch)
@@ -132,12 +134,13 @@ class TrainingDiagnostics:
                         if isinstance(getattr(child, "weight", None), nn.Parameter)}
         self.activations = {f"layers.{name}": child for name, child in children if isinstance(child, ACTIVATION_TYPES)}
         # What each layer is, for the pictures' labels: {"layers.0": {"type": "Linear", "weight_shape": [784, 256]}}
-        self.layers = {f"layers.{name}": {"type": type(child).__name__} for name, child in children}
+        self.layers: dict[str, dict[str, Any]] = {f"layers.{name}": {"type": type(child).__name__}
+                                                  for name, child in children}
         for name, weight in self.weights.items():
             self.layers[name]["weight_shape"] = list(weight.shape)
-        self.epochs = []          # one record per completed epoch
-        self._epoch_start = None  # the weights when the current epoch started
-        self._samples = []        # the current epoch's measured steps
+        self.epochs: list[dict] = []                        # one record per completed epoch
+        self._epoch_start: Optional[dict[str, np.ndarray]] = None  # the weights when the current epoch started
+        self._samples: list[dict] = []                      # the current epoch's measured steps
 
     # ---- the three calls ----------------------------------------------------------------------
     def start_epoch(self, epoch: int) -> None:
