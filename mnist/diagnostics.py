@@ -17,9 +17,9 @@ or Tanh child an *activation layer*. Per epoch it records
   output varies over the probe images.
 
 Why sampled steps: the norms and weight copies of one measured step cost 5-11% of a default
-training step, so measuring every step would cost about that much; about `SAMPLES_PER_EPOCH`
+training step (one BLAS thread), so measuring every step would cost about that much; about `SAMPLES_PER_EPOCH`
 measured steps an epoch (one in 8 for the default run) still average dozens of steps, and kept
-the diagnostics at 0.2-0.6% of the default run's training time (benchmarks/diagnostics_cost.py).
+the diagnostics at 0.2-0.8% of the default run's training time (benchmarks/diagnostics_cost.py).
 The probe batch's outputs come from the model's own forward (a forward hook captures them),
 never from a second implementation.
 """
