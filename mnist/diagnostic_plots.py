@@ -261,20 +261,20 @@ def plot_first_layer_weights(weight: np.ndarray, path, layer: str = "layers.0") 
 
 # --- all of them -----------------------------------------------------------------------------
 
+PICTURE_NAMES = ("gradient_flow.png", "update_ratios.png", "activations.png", "first_layer_weights.png")
+
+
 def save_diagnostic_plots(out_dir, diagnostics: dict, model) -> list:
-    """Write gradient_flow.png, update_ratios.png, activations.png (when the model has
-    activation layers) and first_layer_weights.png (from `model`'s current weights) into
-    `out_dir`; return their paths."""
+    """Write the `PICTURE_NAMES` into `out_dir` (activations.png only when the model has
+    activation layers; first_layer_weights.png from `model`'s current weights); return their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [out_dir / "gradient_flow.png", out_dir / "update_ratios.png"]
-    plot_gradient_flow(diagnostics, paths[0])
-    plot_update_ratios(diagnostics, paths[1])
-    if _check(diagnostics)[-1]["activations"]:
-        paths.append(out_dir / "activations.png")
-        plot_activations(diagnostics, paths[-1])
-    first_layer = next(iter(_check(diagnostics)[-1]["weight_norm"]))
-    paths.append(out_dir / "first_layer_weights.png")
-    weight = dict(model.named_parameters())[f"{first_layer}.weight"].data
-    plot_first_layer_weights(weight, paths[-1], first_layer)
-    return paths
+    flow, ratios, activations, weights = (out_dir / name for name in PICTURE_NAMES)
+    plot_gradient_flow(diagnostics, flow)
+    plot_update_ratios(diagnostics, ratios)
+    last = _check(diagnostics)[-1]
+    if last["activations"]:
+        plot_activations(diagnostics, activations)
+    first_layer = next(iter(last["weight_norm"]))
+    plot_first_layer_weights(dict(model.named_parameters())[f"{first_layer}.weight"].data, weights, first_layer)
+    return [flow, ratios, *([activations] if last["activations"] else []), weights]

@@ -149,8 +149,12 @@ def test_nothing_to_plot_is_an_error(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
-def test_a_recorded_run_gives_all_four_pictures(tmp_path):
-    model = MLP([784, 6, 5, 10], seed=0)
+@pytest.mark.parametrize("sizes, pictures", [
+    ([784, 6, 5, 10], ["gradient_flow.png", "update_ratios.png", "activations.png", "first_layer_weights.png"]),
+    ([784, 10], ["gradient_flow.png", "update_ratios.png", "first_layer_weights.png"]),  # no activation layer
+])
+def test_a_recorded_run_gives_its_pictures(tmp_path, sizes, pictures):
+    model = MLP(sizes, seed=0)
     x = np.random.default_rng(0).random((4, 784), dtype=np.float32)
     diagnostics = TrainingDiagnostics(model, x, steps_per_epoch=1)
     diagnostics.start_epoch(0)
@@ -158,8 +162,7 @@ def test_a_recorded_run_gives_all_four_pictures(tmp_path):
     diagnostics.step(SGD(model.parameters(), lr=0.1), 0)
     diagnostics.end_epoch(1)
     paths = save_diagnostic_plots(tmp_path / "run", diagnostics.to_dict(), model)
-    assert [path.name for path in paths] == ["gradient_flow.png", "update_ratios.png", "activations.png",
-                                             "first_layer_weights.png"]
+    assert [path.name for path in paths] == pictures
     for path in paths:
         assert path.stat().st_size > 1000 and path.read_bytes().startswith(b"\x89PNG")
-    assert sorted(os.listdir(tmp_path / "run")) == sorted(path.name for path in paths)
+    assert sorted(os.listdir(tmp_path / "run")) == sorted(pictures)
