@@ -247,7 +247,7 @@ def plot_first_layer_weights(weight: np.ndarray, path, layer: str = "layers.0") 
     axes.set_xticks((width + 1) * np.arange(columns) + (width - 1) / 2, labels=[str(c) for c in range(columns)])
     axes.set_yticks((height + 1) * np.arange(rows) + (height - 1) / 2, labels=[str(r * columns) for r in range(rows)])
     axes.tick_params(length=0, labelsize=8)
-    axes.set(xlabel="+ column", ylabel="unit")
+    axes.set(xlabel="+ column", ylabel="filter" if np.ndim(weight) == 4 else "unit")
     for spine in axes.spines.values():
         spine.set_visible(False)
     fig.colorbar(shown, ax=axes, label="weight", shrink=0.8)

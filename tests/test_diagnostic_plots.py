@@ -138,6 +138,7 @@ def test_first_layer_weights_are_one_mosaic_on_a_symmetric_scale(tmp_path, shape
     limit = np.abs(weight).max()
     assert image.get_clim() == pytest.approx((-limit, limit))
     assert f"|w| up to {limit:.3g}" in fig.get_suptitle()
+    assert fig.axes[0].get_ylabel() == ("filter" if len(shape) == 4 else "unit")
     assert [label.get_text() for label in fig.axes[0].get_yticklabels()] == [
         str(row * columns) for row in range(len(images) // columns + (len(images) % columns > 0))]
 
