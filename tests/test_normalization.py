@@ -94,7 +94,7 @@ def test_running_statistics_are_buffers_saved_and_not_trained():
     assert list(layer.state_dict()) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
     assert layer.state_dict()["num_batches_tracked"].dtype == np.int64
     optimizer = SGD(nn.Sequential(layer).parameters(), lr=0.1)
-    assert len(optimizer.params) == 2
+    assert len(optimizer.param_groups[0]["params"]) == 2
 
 
 def test_train_mode_updates_the_buffers_and_eval_mode_uses_them():
