@@ -20,10 +20,9 @@ def backward(tensors: Tensors, grad_tensors=None, retain_graph: Optional[bool] =
     roots = _as_list(tensors)
     seeds = _seeds("backward()", roots, grad_tensors, create_graph)
     handed_out = set()
-    for step in backprop(roots, seeds, create_graph):
-        fn = step.tensor._ctx
-        if fn is None or fn.retains_grad:
-            _accumulate(step.tensor, step.grad, create_graph, handed_out)
+    for tensor, gradient, _ in backprop(roots, seeds, create_graph):  # a Step unpacks as a tuple
+        if tensor._ctx is None or tensor._ctx.retains_grad:
+            _accumulate(tensor, gradient, create_graph, handed_out)
 
 
 def grad(outputs: Tensors, inputs: Tensors, grad_outputs=None, retain_graph: Optional[bool] = None,

@@ -25,8 +25,9 @@ class Step(tuple):
     """One node of the walk: `tensor` received `grad` (d roots / d tensor, complete) and, if an op
     made it, handed `input_grads` to the op's inputs (one per input, already summed to the input's
     shape; None where no gradient flows). Gradients are ndarrays, or Tensors under create_graph.
-    A leaf's step comes after every op's and hands nothing on. (A tuple underneath: one is made
-    per node per backward, and a tuple is the cheapest object to make.)"""
+    A leaf's step comes after every op's and hands nothing on. A tuple underneath, so it also
+    unpacks as `tensor, grad, input_grads` (one is made per node per backward, and a tuple is the
+    cheapest object to make)."""
     __slots__ = ()
     tensor: Tensor = property(itemgetter(0))
     grad = property(itemgetter(1))
