@@ -1,10 +1,12 @@
 """Stateless neural-network functions, as in torch.nn.functional: layers' maths, activations, losses."""
+from typing import Optional
+
 from tinygrad_np.ops.matmul import Linear
 from tinygrad_np.ops.softmax import CrossEntropy
 from tinygrad_np.tensor import Tensor, lift
 
 
-def linear(x, weight: Tensor, bias: Tensor = None) -> Tensor:
+def linear(x, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
     """x @ weight + bias as one graph node (see ops.matmul.Linear); x may be an array."""
     x = lift(x, weight)
     return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
