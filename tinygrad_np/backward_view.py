@@ -199,7 +199,8 @@ def walk_page(steps: list) -> str:
     """The HTML page: every step's picture and text, buttons, arrow keys, play, `#step=N`."""
     sections = []
     for walk_step in steps:
-        handed = "".join(f"<li>{html.escape(line)}</li>" for line in walk_step.handed) or "<li>nothing: a leaf</li>"
+        handed = ("".join(f"<li>{html.escape(line)}</li>" for line in walk_step.handed)
+                  or "<li>nothing: a leaf; backward() adds this gradient into its .grad</li>")
         formula = f'<p class="formula">{html.escape(walk_step.formula)}</p>' if walk_step.formula else ""
         sections.append(
             f'<section class="step" id="step-{walk_step.number}" hidden>'
@@ -222,7 +223,7 @@ button { font-size: 1em; padding: .3em .9em; margin-right: .3em; }
 .text { flex: 0 0 22em; }
 .formula { font-size: 1.3em; background: #fff4e0; padding: .4em .6em; border-left: 4px solid #e07000; }
 figure { flex: 1; margin: .5em 0; }
-figure svg { max-width: 100%; height: auto; }
+figure svg { max-width: 100%; max-height: calc(100vh - 8em); width: auto; height: auto; }
 .keys { color: #666; font-size: .9em; margin-left: 1em; }
 </style></head>
 <body>

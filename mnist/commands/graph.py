@@ -8,6 +8,7 @@ The batch is the first --batch-size MNIST test images when the layers run from 7
 classes; other sizes get seeded random inputs in [0, 1) and random labels below the last size.
 Formats: .svg, .png and .pdf need Graphviz's `dot`; .dot (DOT text) needs nothing.
 """
+import argparse
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,16 @@ def add_parser(subparsers) -> None:
 
 
 def _out_path(text: str) -> Path:
-    """A file to write, or an existing folder (for --walk's PNGs, checked with the other arguments)."""
+    """A picture or walk to write (whether it suits --walk is checked with the other arguments);
+    an existing folder is fine for --walk's PNGs."""
+    try:
+        viz.format_of(text)
+    except ValueError as error:
+        try:
+            walk_format(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{error} (with --walk: .html, .gif, or a folder name "
+                                             "without a suffix)") from None
     return Path(text) if Path(text).is_dir() else arguments.output_file(text)
 
 
