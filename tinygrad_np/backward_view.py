@@ -79,7 +79,7 @@ def _walk_step(number, walked, output, module, names, namer, max_values, directi
     step = walked[number - 1]
     position = {id(s.tensor): index for index, s in enumerate(walked)}
     position.update({id(s.fn): index for index, s in enumerate(walked) if s.fn is not None})
-    handed = {}
+    handed: dict = {}  # id of an input -> the gradient this step hands it
     for tensor, grad in zip(step.inputs, step.input_grads, strict=False):
         if grad is not None:  # a * a hands a twice: the two shares add up
             handed[id(tensor)] = grad + handed[id(tensor)] if id(tensor) in handed else grad
