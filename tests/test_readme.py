@@ -33,7 +33,7 @@ def test_python_blocks_are_found_with_their_line_numbers(tmp_path):
 
 @pytest.mark.parametrize("document, line, code", EXAMPLES)
 def test_example_runs(document, line, code, tmp_path, monkeypatch):
-    if "viz.save(" in code and shutil.which("dot") is None:
+    if ("viz.save(" in code or "viz.save_walk(" in code) and shutil.which("dot") is None:
         pytest.skip("the example renders through Graphviz's dot, which is not installed")
     monkeypatch.chdir(tmp_path)  # whatever the example writes lands here
     # Padded with blank lines, so a traceback names the README's own line numbers.

@@ -31,6 +31,9 @@ _creation_order = count()  # numbers recorded ops in creation order, which the b
 
 class Function:
     name = "op"  # the label drawn in graph pictures and shown in repr
+    # The rule backward applies, in unicode math (g is the gradient of the output), shown by
+    # tinygrad_np.viz's step-by-step walk; every primitive sets it next to its backward.
+    formula = ""
     retains_grad = False  # set by Tensor.retain_grad() on the op's output, to keep its .grad
 
     params: dict  # the fixed arguments given to apply, as forward received them

@@ -1,5 +1,9 @@
 """`python -m mnist graph`: draw one training step of the MLP, from the input batch to the loss.
 
+With --walk, draw instead the walk backward() takes through that graph, one picture per step:
+--out walk.html (a page with buttons, arrow keys and play), walk.gif, or a folder name without a
+suffix (one PNG per step).
+
 The batch is the first --batch-size MNIST test images when the layers run from 784 pixels to 10
 classes; other sizes get seeded random inputs in [0, 1) and random labels below the last size.
 Formats: .svg, .png and .pdf need Graphviz's `dot`; .dot (DOT text) needs nothing.
@@ -15,6 +19,7 @@ from mnist.data import IMAGE_SHAPE, NUM_CLASSES, load_dataset, to_features
 from mnist.errors import MnistError, UsageError
 from mnist.model import ACTIVATIONS, DEFAULT_LAYER_SIZES, MAX_PARAMETERS, MLP
 from tinygrad_np import Tensor, viz
+from tinygrad_np.backward_view import walk_format
 from tinygrad_np.nn.functional import cross_entropy
 
 PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
@@ -23,8 +28,10 @@ PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("graph", help="draw the computation graph of one training step",
                                    description=__doc__, formatter_class=arguments.HelpFormatter)
-    parser.add_argument("--out", type=_picture_path, required=True,
-                        help="picture to write: .svg, .png, .pdf or .dot")
+    parser.add_argument("--out", type=_out_path, required=True,
+                        help="picture to write: .svg, .png, .pdf or .dot; with --walk .html, .gif or a folder")
+    parser.add_argument("--walk", action="store_true",
+                        help="draw backward()'s walk step by step (the gradient and rule at each node)")
     parser.add_argument("--layers", type=arguments.positive_int, nargs="+", action=_AnySizes,
                         dest="layer_sizes", default=DEFAULT_LAYER_SIZES, metavar="N",
                         help="layer sizes, input first, classes last (any sizes: see above for the batch)")
@@ -44,12 +51,26 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def _picture_path(text: str) -> Path:
+def _out_path(text: str) -> Path:
+    """A picture or walk to write (whether it suits --walk is checked with the other arguments);
+    an existing folder is fine for --walk's PNGs."""
     try:
         viz.format_of(text)
     except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-    return arguments.output_file(text)
+        try:
+            walk_format(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{error} (with --walk: .html, .gif, or a folder name "
+                                             "without a suffix)") from None
+    return Path(text) if Path(text).is_dir() else arguments.output_file(text)
+
+
+def _check_out(args) -> None:
+    """The --out name must ask for a format the chosen picture comes in."""
+    try:
+        walk_format(args.out) if args.walk else viz.format_of(args.out)
+    except ValueError as error:
+        raise UsageError(f"argument --out: {error}") from None
 
 
 class _AnySizes(arguments.LayerSizes):
@@ -58,6 +79,7 @@ class _AnySizes(arguments.LayerSizes):
 
 
 def run(args) -> int:
+    _check_out(args)
     values = args.batch_size * sum(args.layer_sizes)
     if values > MAX_PARAMETERS:  # the batch's activations, bounded as the parameters are
         raise UsageError(f"argument --batch-size: {args.batch_size} examples through layers of "
@@ -67,6 +89,8 @@ def run(args) -> int:
     x, labels = _batch(args.layer_sizes, args.batch_size, args.seed)
     with viz.record_modules():
         loss = cross_entropy(model(x), labels)
+    if args.walk:
+        return _write_walk(loss, model, x, args.out)
     if args.grads:
         viz.retain_grads(loss)
         loss.backward()
@@ -80,6 +104,18 @@ def run(args) -> int:
     with atomic_write(args.out) as file:
         file.write(content)
     print(f"wrote {args.out}")
+    return 0
+
+
+def _write_walk(loss, model, x, out: Path) -> int:
+    steps = viz.backward_steps(loss, model, names={"x (input batch)": x, "loss": loss})
+    try:
+        viz.save_walk(steps, out)
+    except viz.DotNotFoundError as error:
+        raise MnistError(str(error)) from None
+    except OSError as error:
+        raise MnistError(f"{out}: cannot write the walk: {error.strerror}") from None
+    print(f"wrote {out} ({len(steps)} steps)")
     return 0
 
 

@@ -16,6 +16,7 @@ class Einsum(Function):
     no such gradient and is refused by `parse_subscripts`.
     """
     name = "einsum"
+    formula = "dxₖ = einsum(g, the other operands → xₖ's subscripts)"
 
     def forward(self, *arrays, subscripts=None): return kernels.einsum(*arrays, subscripts=subscripts)
 

@@ -7,24 +7,28 @@ from tinygrad_np.function import Function
 
 class Add(Function):
     name = "add"
+    formula = "dx = g,  dy = g"
     def forward(self, x, y): return x + y
     def backward(self, ops, g, out, x, y): return g, g
 
 
 class Sub(Function):
     name = "sub"
+    formula = "dx = g,  dy = −g"
     def forward(self, x, y): return x - y
     def backward(self, ops, g, out, x, y): return g, -g
 
 
 class Mul(Function):
     name = "mul"
+    formula = "dx = g ⊙ y,  dy = g ⊙ x"
     def forward(self, x, y): return x * y
     def backward(self, ops, g, out, x, y): return g * y, g * x
 
 
 class Div(Function):
     name = "div"
+    formula = "dx = g / y,  dy = −g ⊙ out / y"
     def forward(self, x, y): return x / y
     # d(x/y)/dy = -x/y^2 = -out/y
     def backward(self, ops, g, out, x, y): return g / y, -g * out / y
@@ -32,6 +36,7 @@ class Div(Function):
 
 class Neg(Function):
     name = "neg"
+    formula = "dx = −g"
     def forward(self, x): return -x
     def backward(self, ops, g, out, x): return -g
 
@@ -39,6 +44,7 @@ class Neg(Function):
 class Pow(Function):
     """x ** y. d/dx = y x^(y-1); d/dy = x^y log x, taken as 0 where x <= 0 (log undefined)."""
     name = "pow"
+    formula = "dx = g ⊙ y x^(y−1),  dy = g ⊙ out ⊙ log x  (0 where x ≤ 0)"
     def forward(self, x, y): return x ** y
 
     def backward(self, ops, g, out, x, y):
@@ -52,12 +58,14 @@ class Pow(Function):
 
 class Exp(Function):
     name = "exp"
+    formula = "dx = g ⊙ out"
     def forward(self, x): return np.exp(x)
     def backward(self, ops, g, out, x): return g * out
 
 
 class Log(Function):
     name = "log"
+    formula = "dx = g / x"
     def forward(self, x): return np.log(x)
     def backward(self, ops, g, out, x): return g / x
 
@@ -65,6 +73,7 @@ class Log(Function):
 class ReLU(Function):
     """max(x, 0). Convention: ReLU'(0) = 0, as in PyTorch and the seed's `1 if z > 0 else 0`."""
     name = "relu"
+    formula = "dZ = dA ⊙ 1[Z > 0]"
     def forward(self, x): return np.maximum(x, 0)
     def backward(self, ops, g, out, x): return g * (ops.values(out) > 0)  # out > 0 exactly where x > 0
 
@@ -72,6 +81,7 @@ class ReLU(Function):
 class Sigmoid(Function):
     """1 / (1 + e^-x), computed from e^-|x| so it never overflows (|x| up to 1e3 and beyond)."""
     name = "sigmoid"
+    formula = "dx = g ⊙ out ⊙ (1 − out)"
 
     def forward(self, x):
         decay = np.exp(-np.abs(x))
@@ -82,6 +92,7 @@ class Sigmoid(Function):
 
 class Tanh(Function):
     name = "tanh"
+    formula = "dx = g ⊙ (1 − out²)"
     def forward(self, x): return np.tanh(x)
     def backward(self, ops, g, out, x): return g * (1 - out * out)
 
@@ -89,6 +100,7 @@ class Tanh(Function):
 class Abs(Function):
     """|x|. Convention: abs'(0) = 0."""
     name = "abs"
+    formula = "dx = g ⊙ sign(x)"
     def forward(self, x): return np.abs(x)
     def backward(self, ops, g, out, x): return g * np.sign(ops.values(x))
 
@@ -96,6 +108,7 @@ class Abs(Function):
 class Clip(Function):
     """Limit to [low, high]; the gradient passes where low <= x <= high (bounds included)."""
     name = "clip"
+    formula = "dx = g ⊙ 1[low ≤ x ≤ high]"
 
     def forward(self, x, low=None, high=None):
         if low is None and high is None:
@@ -115,6 +128,7 @@ class Clip(Function):
 class Maximum(Function):
     """Elementwise max of x and y. Convention: at ties each side gets half the gradient."""
     name = "maximum"
+    formula = "dx = g ⊙ (1[x > y] + ½·1[x = y]),  dy = g − dx"
     def forward(self, x, y): return np.maximum(x, y)
 
     def backward(self, ops, g, out, x, y):
@@ -126,6 +140,7 @@ class Maximum(Function):
 class Where(Function):
     """condition ? x : y, with a fixed boolean condition that carries no gradient."""
     name = "where"
+    formula = "dx = g ⊙ 1[cond],  dy = g ⊙ 1[¬cond]"
     def forward(self, x, y, condition=None): return np.where(condition, x, y)
 
     def backward(self, ops, g, out, x, y):

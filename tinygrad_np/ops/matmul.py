@@ -11,6 +11,7 @@ class MatMul(Function):
     dropped axis is put back on g first. Batch axes that were broadcast are summed by the walk.
     """
     name = "matmul"
+    formula = "dx = g yᵀ,  dy = xᵀ g"
 
     def forward(self, x, y):
         if x.ndim == 0 or y.ndim == 0:
@@ -44,6 +45,7 @@ class Linear(Function):
     rows: d/dx = g @ W^T, d/dW = x^T @ g, d/db = the sum of g's rows.
     """
     name = "linear"
+    formula = "dA_prev = dZ Wᵀ,  dW = A_prevᵀ dZ,  db = Σ dZ"
 
     def forward(self, x, weight, bias=None):
         if x.ndim == 0 or weight.ndim != 2:

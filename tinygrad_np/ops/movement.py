@@ -7,6 +7,7 @@ from tinygrad_np.function import Function
 
 class Reshape(Function):
     name = "reshape"
+    formula = "dx = reshape(g, x.shape)"
     def forward(self, x, shape=None): return x.reshape(shape)
     def backward(self, ops, g, out, x): return g.reshape(x.shape)
 
@@ -14,6 +15,7 @@ class Reshape(Function):
 class Permute(Function):
     """The axes in the order `dims`; backward puts them back with the inverse order."""
     name = "permute"
+    formula = "dx = permute(g, dims⁻¹)"
     def forward(self, x, dims=None): return np.transpose(x, dims)
 
     def backward(self, ops, g, out, x):
@@ -23,6 +25,7 @@ class Permute(Function):
 class Transpose(Function):
     """Two axes swapped; swapping them again undoes it."""
     name = "transpose"
+    formula = "dx = swapaxes(g, dim0, dim1)"
     def forward(self, x, dim0=0, dim1=1): return np.swapaxes(x, dim0, dim1)
     def backward(self, ops, g, out, x): return g.swapaxes(self.params["dim0"], self.params["dim1"])
 
@@ -30,6 +33,7 @@ class Transpose(Function):
 class BroadcastTo(Function):
     """Repeat along size-1 and new leading axes; backward is the walk's sum back to shape."""
     name = "broadcast_to"
+    formula = "dx = sum_to(g, x.shape)"
     def forward(self, x, shape=None): return np.broadcast_to(x, shape)
     def backward(self, ops, g, out, x): return g
 
@@ -37,6 +41,7 @@ class BroadcastTo(Function):
 class SumTo(Function):
     """Sum a broadcast array back to `shape`: the adjoint of broadcast_to (used by the walk)."""
     name = "sum_to"
+    formula = "dx = broadcast_to(g, x.shape)"
     def forward(self, x, shape=None): return kernels.sum_to(x, shape)
     def backward(self, ops, g, out, x): return ops.broadcast_to(g, x.shape)
 
@@ -47,6 +52,7 @@ class GetItem(Function):
     Repeated integer indices accumulate their gradients.
     """
     name = "getitem"
+    formula = "dx = scatter_add(zeros(x.shape), index, g)"
     def forward(self, x, index=None): return x[index]
     def backward(self, ops, g, out, x): return ops.scatter_add(g, self.params["index"], x.shape)
 
@@ -54,12 +60,14 @@ class GetItem(Function):
 class ScatterAdd(Function):
     """Zeros with `grad` added at `index`: the adjoint of GetItem (used under create_graph)."""
     name = "scatter_add"
+    formula = "dx = g[index]"
     def forward(self, g, index=None, shape=None): return kernels.scatter_add(g, index, shape)
     def backward(self, ops, g, out, x): return g[self.params["index"]]
 
 
 class Concatenate(Function):
     name = "concatenate"
+    formula = "dxᵢ = g[slice of xᵢ along axis]"
     def forward(self, *arrays, axis=0): return np.concatenate(arrays, axis=axis)
 
     def backward(self, ops, g, out, *inputs):

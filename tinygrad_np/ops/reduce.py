@@ -14,6 +14,7 @@ def _kept_shape(shape, axis):
 
 class Sum(Function):
     name = "sum"
+    formula = "dx = broadcast_to(g, x.shape)"
     def forward(self, x, axis=None, keepdims=False): return np.sum(x, axis=axis, keepdims=keepdims)
 
     def backward(self, ops, g, out, x):
@@ -23,6 +24,7 @@ class Sum(Function):
 class Max(Function):
     """Largest entry. Convention: tied maxima share the gradient equally (as PyTorch's amax)."""
     name = "max"
+    formula = "dx = g ⊙ 1[x = max] / #ties"
     def forward(self, x, axis=None, keepdims=False): return np.max(x, axis=axis, keepdims=keepdims)
 
     def backward(self, ops, g, out, x):
@@ -39,6 +41,7 @@ class Prod(Function):
     No division by zero, so zeros give exact gradients (as PyTorch's). As in PyTorch, a product
     that underflows to 0 with no zero entry (1e-200 * 1e-200) gives gradient 0."""
     name = "prod"
+    formula = "dxᵢ = g ⊙ Πⱼ≠ᵢ xⱼ"
     def forward(self, x, axis=None, keepdims=False): return np.prod(x, axis=axis, keepdims=keepdims)
 
     def backward(self, ops, g, out, x):

@@ -8,6 +8,7 @@ class Cumsum(Function):
     """Running sum along `axis`. Its adjoint is the running sum from the other end:
     d(loss)/d x_i = sum over j >= i of g_j."""
     name = "cumsum"
+    formula = "dxᵢ = Σⱼ≥ᵢ gⱼ"
     def forward(self, x, axis=0): return np.cumsum(x, axis=axis)
 
     def backward(self, ops, g, out, x):

@@ -8,6 +8,7 @@ from tinygrad_np.function import Function
 
 class LogSoftmax(Function):
     name = "log_softmax"
+    formula = "dx = g − softmax(x) ⊙ Σ g"
     def forward(self, x, axis=-1): return kernels.log_softmax(x, axis)
 
     # d out_i / d x_j = delta_ij - softmax_j
@@ -16,6 +17,7 @@ class LogSoftmax(Function):
 
 class Softmax(Function):
     name = "softmax"
+    formula = "dx = out ⊙ (g − Σ g ⊙ out)"
     def forward(self, x, axis=-1): return kernels.softmax(x, axis)
 
     # d out_i / d x_j = out_i (delta_ij - out_j)
@@ -29,6 +31,7 @@ class CrossEntropy(Function):
     rows (m, C). Backward is the seed's dZ = A - Y, averaged: (softmax(logits) - Y) / m.
     """
     name = "cross_entropy"
+    formula = "dZ = (softmax(Z) − Y) / m · g"
 
     def forward(self, logits, targets=None):
         if logits.ndim != 2:

@@ -25,6 +25,7 @@ class Unfold(_Windowed):
     """Every kernel window of an (N, C, H, W) input, as a (C, kH, kW, oH, oW, N) strided view:
     im2col without the copy (the reshape to a matrix copies). Backward is Fold."""
     name = "unfold"
+    formula = "dx = fold(g)  (overlapping windows add up)"
 
     def forward(self, x, kernel_size=None, stride=None, padding=None, dilation=None):
         return window.unfold(x, kernel_size, stride, padding, dilation)
@@ -36,6 +37,7 @@ class Fold(_Windowed):
     """(C, kH, kW, oH, oW, N) windows summed back into an (N, C, H, W) image (col2im), overlaps
     adding up. Backward is Unfold."""
     name = "fold"
+    formula = "dwindows = unfold(g)"
 
     def forward(self, windows, output_size=None, kernel_size=None, stride=None, padding=None, dilation=None):
         return window.fold(windows, output_size, kernel_size, stride, padding, dilation)
@@ -58,6 +60,7 @@ class MaxPool(_Windowed):
     for 3x3 windows at stride 2; max's generic backward divides its tie counts in float64.
     """
     name = "max_pool2d"
+    formula = "dx = fold(g ⊙ 1[x = window max] / #ties)"
 
     def forward(self, x, kernel_size=None, stride=None, padding=None, dilation=None):
         windows = window.unfold(x, kernel_size, stride, padding, dilation, pad_value=-np.inf)
@@ -77,6 +80,7 @@ class Pad(Function):
     """widths[axis] = (before, after) entries of `value` on each side of each axis; negative
     widths crop. Its adjoint is the opposite padding with zeros, so backward is one more Pad."""
     name = "pad"
+    formula = "dx = pad(g, −widths)  (crop the padding off)"
 
     def forward(self, x, widths=None, value=0.0):
         return window.pad(x, widths, value)

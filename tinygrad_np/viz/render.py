@@ -21,7 +21,7 @@ class DotNotFoundError(RuntimeError):
 
 
 def draw_graph(output, module=None, *, names=None, grads=False, values=False, max_values=16,
-               clusters=True, collapse=False, direction="TB") -> graphviz.Digraph:
+               clusters=True, collapse=False, direction="TB", restyle=None) -> graphviz.Digraph:
     """The graph that produced `output` (a Tensor, or a list of them), from the inputs down to it.
 
     module: names its parameters by dotted path (`layers.0.weight`) and its sub-modules' frames.
@@ -31,6 +31,9 @@ def draw_graph(output, module=None, *, names=None, grads=False, values=False, ma
     clusters: frame each module's nodes (its ops need record_modules(); parameters do not).
     collapse: draw each module as one node instead, for big graphs.
     direction: "TB" (top to bottom) or "LR" (left to right).
+    restyle: `restyle(kind, item, attributes) -> attributes`, called for every node (item: the
+    Tensor, the Function, or the collapsed module), to mark or annotate some of them; the
+    step-by-step backward pictures (tinygrad_np.backward_view) highlight the node being walked.
 
     Gradient graphs draw the same way: after `y.backward(create_graph=True)`, `draw_graph(x.grad)`.
     """
@@ -47,7 +50,7 @@ def draw_graph(output, module=None, *, names=None, grads=False, values=False, ma
                     "nodesep": "0.25", "ranksep": "0.3"},
         node_attr={"fontname": "Helvetica", "fontsize": "11", "margin": "0.12,0.04", "height": "0.3"},
         edge_attr={"arrowsize": "0.7", "color": "gray30"})
-    _add_nodes(graph, nodes, tree, labeller, clusters)
+    _add_nodes(graph, nodes, tree, labeller, clusters, restyle)
     for tail, head in edges:
         graph.edge(tail, head, **_edge_style(nodes[tail], nodes[head], clusters))
     return graph
@@ -70,7 +73,7 @@ def as_roots(output) -> list:
     return roots
 
 
-def _add_nodes(graph, nodes, tree, labeller, clusters) -> None:
+def _add_nodes(graph, nodes, tree, labeller, clusters, restyle=None) -> None:
     """Declare the nodes, each module's inside a frame nested in its nearest framed parent's."""
     framed = {}
     if clusters:
@@ -87,7 +90,8 @@ def _add_nodes(graph, nodes, tree, labeller, clusters) -> None:
     def fill(target, key):
         for node_id in contents.get(key, ()):
             kind, item, _ = nodes[node_id]
-            target.node(node_id, **labeller.attributes(kind, item))
+            attributes = labeller.attributes(kind, item)
+            target.node(node_id, **(attributes if restyle is None else restyle(kind, item, attributes)))
         for frame_id in subframes.get(key, ()):
             with target.subgraph(name=f"cluster_{next(frame_numbers)}") as frame:
                 frame.attr(label=tree.title(framed[frame_id]), labeljust="l", **CLUSTER_STYLE)
