@@ -20,10 +20,10 @@ The package: `recording` (which module made which tensor), `graph` (nodes and ed
 `labels` (the text in each node), `render` (Graphviz: draw, render, save).
 """
 from tinygrad_np.autograd.graph import topological_order
-from tinygrad_np.backward_view import backward_steps, save_walk
 from tinygrad_np.viz.labels import NONFINITE_STYLE, STYLES
 from tinygrad_np.viz.recording import record_modules
 from tinygrad_np.viz.render import DIRECTIONS, DotNotFoundError, as_roots, draw_graph, format_of, render_bytes, save
+from tinygrad_np.viz.walk import backward_steps, save_walk
 
 __all__ = ["draw_graph", "save", "render_bytes", "format_of", "record_modules", "retain_grads",
            "DotNotFoundError", "STYLES", "NONFINITE_STYLE", "DIRECTIONS", "backward_steps", "save_walk"]

@@ -33,7 +33,7 @@ def draw_graph(output, module=None, *, names=None, grads=False, values=False, ma
     direction: "TB" (top to bottom) or "LR" (left to right).
     restyle: `restyle(kind, item, attributes) -> attributes`, called for every node (item: the
     Tensor, the Function, or the collapsed module), to mark or annotate some of them; the
-    step-by-step backward pictures (tinygrad_np.backward_view) highlight the node being walked.
+    step-by-step backward pictures (tinygrad_np.viz.walk) highlight the node being walked.
 
     Gradient graphs draw the same way: after `y.backward(create_graph=True)`, `draw_graph(x.grad)`.
     """
