@@ -20,6 +20,7 @@ A backward uses operators, the methods ndarrays and Tensors share with one meani
 never asks which kind it got.
 """
 from itertools import count
+from typing import Any
 
 import numpy as np
 
@@ -40,10 +41,10 @@ class Function:
     input_arrays: list
     sequence: int
 
-    def forward(self, *arrays, **params) -> np.ndarray:
+    def forward(self, *arrays: Any, **params: Any) -> Any:
         raise NotImplementedError
 
-    def backward(self, ops, grad, out, *inputs):
+    def backward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError
 
     def describe(self) -> str:

@@ -19,7 +19,7 @@ def backward(tensors: Tensors, grad_tensors=None, retain_graph: Optional[bool] =
     accepted for PyTorch's signature and changes nothing."""
     roots = _as_list(tensors)
     seeds = _seeds("backward()", roots, grad_tensors, create_graph)
-    handed_out = set()
+    handed_out: set = set()
     for step in backprop(roots, seeds, create_graph):
         fn = step.tensor._ctx
         if fn is None or fn.retains_grad:
@@ -39,7 +39,8 @@ def grad(outputs: Tensors, inputs: Tensors, grad_outputs=None, retain_graph: Opt
         if not tensor.requires_grad:
             raise RuntimeError(f"grad(): input {position} (shape {tensor.shape}) does not require grad")
     seeds = _seeds("grad()", roots, grad_outputs, create_graph)
-    found, missing, handed_out = {}, set(wanted), set()
+    found, missing = {}, set(wanted)
+    handed_out: set = set()
     for step in backprop(roots, seeds, create_graph):
         if step.tensor in missing:
             missing.discard(step.tensor)
