@@ -41,10 +41,14 @@ class Function:
     input_arrays: list
     sequence: int
 
+    # Typed (*Any, **Any) so that each op declares exactly the inputs and params it takes: a type
+    # checker accepts any signature as an override of this one.
     def forward(self, *arrays: Any, **params: Any) -> Any:
+        """The op's output array from its input arrays and params."""
         raise NotImplementedError
 
     def backward(self, *args: Any, **kwargs: Any) -> Any:
+        """`backward(ops, grad, out, *inputs)`: one gradient per input (None for none), see above."""
         raise NotImplementedError
 
     def describe(self) -> str:
