@@ -8,6 +8,8 @@ Conventions (tested in tests/test_conventions.py):
 - Comparisons (`<`, `<=`, `>`, `>=`) return boolean ndarrays: masks carry no gradient.
   `==` stays identity, so tensors can be dictionary keys.
 """
+from typing import Optional
+
 import numpy as np
 
 from tinygrad_np.dims import dim_alias
@@ -42,7 +44,7 @@ def _plain_index(index):
     return index.data.astype(np.intp) if isinstance(index, Tensor) else index
 
 
-def lift(value, like: "Tensor | None" = None) -> "Tensor":
+def lift(value, like: Optional["Tensor"] = None) -> "Tensor":
     """An operand as a Tensor: Tensors as they are; a Python number in `like`'s dtype (float32
     without one), so `float32 * 0.1` stays float32; a float array as it is (NumPy promotion then
     decides); anything else (lists, int arrays) as `Tensor(value)` makes it. The one place where
@@ -74,7 +76,7 @@ class Tensor:
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
     data: np.ndarray
-    grad: "Tensor | None"
+    grad: Optional["Tensor"]
     requires_grad: bool
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):

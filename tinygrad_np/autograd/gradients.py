@@ -39,7 +39,8 @@ def grad(outputs: Tensors, inputs: Tensors, grad_outputs=None, retain_graph: Opt
         if not tensor.requires_grad:
             raise RuntimeError(f"grad(): input {position} (shape {tensor.shape}) does not require grad")
     seeds = _seeds("grad()", roots, grad_outputs, create_graph)
-    found, missing = {}, set(wanted)
+    found: dict = {}
+    missing = set(wanted)
     handed_out: set = set()
     for step in backprop(roots, seeds, create_graph):
         if step.tensor in missing:

@@ -58,8 +58,8 @@ def backprop(roots: Sequence[Tensor], seeds: Sequence, create_graph: bool = Fals
     Gradients of several consumers of one tensor add up. Only tensors that require grad get one.
     """
     ops = differentiable if create_graph else kernels
-    pending: dict = {}
-    heap: list = []  # tensor -> the gradient gathered so far; (-sequence, tensor) of pending ops
+    pending: dict = {}  # tensor -> the gradient it has gathered so far
+    heap: list = []  # (-sequence, tensor) of the op nodes waiting
     _hand_on(ops, tuple(roots), tuple(seeds), pending, heap)
     while heap:
         node = heappop(heap)[1]

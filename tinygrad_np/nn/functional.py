@@ -38,7 +38,7 @@ from tinygrad_np.ops.matmul import Linear
 from tinygrad_np.tensor import Tensor, lift
 
 
-def linear(x, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+def linear(x, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
     """x @ weight + bias as one graph node (see ops.matmul.Linear); x may be an array."""
     x = lift(x, weight)
     return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
