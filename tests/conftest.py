@@ -3,8 +3,6 @@ import os
 import pytest
 from hypothesis import settings
 
-import mnist.commands.train
-
 # Hypothesis profiles: "ci" (the default) keeps the whole suite to about a minute on two cores;
 # HYPOTHESIS_PROFILE=dev draws ten times as many examples per property.
 settings.register_profile("ci", max_examples=15, deadline=None)
@@ -15,4 +13,5 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 @pytest.fixture
 def no_report(monkeypatch):
     """`train` without its test-set report (metrics and plots), for tests that need only the training."""
-    monkeypatch.setattr(mnist.commands.train, "evaluate_and_report", lambda *args, **kwargs: None)
+    from mnist.commands import train
+    monkeypatch.setattr(train, "evaluate_and_report", lambda *args, **kwargs: None)
