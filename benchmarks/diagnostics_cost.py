@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from mnist.allocator import keep_freed_memory
+
 from mnist.config import TrainConfig
 from mnist.diagnostic_plots import save_diagnostic_plots
 from mnist.train import Trainer, prepare_data

@@ -112,7 +112,8 @@ def markdown(results: dict) -> str:
                    if accuracy["reached"] else f"not reached in {config['epochs']} epochs")
         lines += [f"## Time to {accuracy['target']:.0%} test accuracy, default TrainConfig", "",
                   f"{'-'.join(map(str, config['layer_sizes']))} {config['activation']}, batch {config['batch_size']}, "
-                  f"{config['optimizer']} lr {config['lr']} momentum {config['momentum']} weight decay {config.get('weight_decay', 0)}, "
+                  f"{config['optimizer']} lr {config['lr']} momentum {config['momentum']} "
+                  f"weight decay {config.get('weight_decay', 0)}, "
                   f"{config['schedule']} schedule, "
                   f"{config['epochs']} epochs: {reached}. Test accuracy after each epoch: {per_epoch}.", ""]
     memory = results.get("memory")

@@ -40,7 +40,7 @@ def measure(features, labels, rounds: int, configs=CONFIGS) -> list:
             "ratio_to_reference_range": turns.ratio_range("tinygrad_np", "reference"),
             "gflops": {name: flops / turns.median(name) / 1e9 for name in candidates if name != "gemm"},
             "gemm_gflops": statistics.median(limit),
-            "fraction_of_gemm": statistics.median(a / b for a, b in zip(achieved, limit)),
+            "fraction_of_gemm": statistics.median(a / b for a, b in zip(achieved, limit, strict=True)),
             "rounds": turns.seconds,
         })
     return rows

@@ -25,10 +25,10 @@ class Turns:
 
     def ratio(self, name: str, baseline: str) -> float:
         """Median over rounds of name's time / baseline's time in the same round."""
-        return statistics.median(a / b for a, b in zip(self.seconds[name], self.seconds[baseline]))
+        return statistics.median(a / b for a, b in zip(self.seconds[name], self.seconds[baseline], strict=True))
 
     def ratio_range(self, name: str, baseline: str) -> tuple:
-        ratios = [a / b for a, b in zip(self.seconds[name], self.seconds[baseline])]
+        ratios = [a / b for a, b in zip(self.seconds[name], self.seconds[baseline], strict=True)]
         return min(ratios), max(ratios)
 
 

@@ -9,6 +9,8 @@ gather; each step reads its loss as a Python float, as a training loop's log doe
 `*_epoch(batch_size, parts)` returns `parts` callables that together train one epoch, in order,
 so the harness can interleave the candidates' parts.
 """
+import functools
+
 import numpy as np
 
 from benchmarks.frameworks import torch
@@ -24,7 +26,7 @@ LEARNING_RATE = 0.05
 def training_flops(layer_sizes, samples: int) -> int:
     """Multiply-adds x 2 of the matrix products in forward and backward (elementwise work left out):
     forward and the weight gradient for every layer, the input gradient for all but the first."""
-    products = [fan_in * fan_out for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:])]
+    products = [fan_in * fan_out for fan_in, fan_out in zip(layer_sizes[:-1], layer_sizes[1:], strict=True)]
     return 2 * samples * (3 * sum(products) - products[0])
 
 
@@ -51,8 +53,8 @@ class Workload:
         """`parts` callables, each training the batches of its share of the epoch."""
         starts = list(range(0, len(self.x), batch_size))
         bounds = [round(len(starts) * i / parts) for i in range(parts + 1)]
-        return [lambda first=starts[a], stop=(starts[b] if b < len(starts) else len(self.x)):
-                train_range(first, stop) for a, b in zip(bounds, bounds[1:])]
+        return [functools.partial(train_range, starts[a], starts[b] if b < len(starts) else len(self.x))
+                for a, b in zip(bounds, bounds[1:], strict=False)]
 
     def tinygrad_epoch(self, batch_size: int, parts: int = 1) -> list:
         model = self.model()

@@ -90,9 +90,9 @@ class TrainConfig:
     validation_size: int = 5000
     standardize: bool = False
     seed: int = 0
-    data_dir: str = None
-    train_limit: int = None  # use only the first N training images (quick runs, tests)
-    test_limit: int = None
+    data_dir: str | None = None
+    train_limit: int | None = None  # use only the first N training images (quick runs, tests)
+    test_limit: int | None = None
 
     def to_dict(self) -> dict:
         record = asdict(self)

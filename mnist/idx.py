@@ -17,7 +17,7 @@ import numpy as np
 from mnist.atomic import atomic_write
 from mnist.errors import DataError
 
-DTYPES = {
+DTYPES: dict[int, np.dtype] = {
     0x08: np.dtype(">u1"),
     0x09: np.dtype(">i1"),
     0x0B: np.dtype(">i2"),

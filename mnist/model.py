@@ -67,9 +67,9 @@ class MLP(nn.Module):
         self.layer_sizes, self.dropout = tuple(layer_sizes), dropout
         self.activation = activation if isinstance(activation, str) else activations
         rng = np.random.default_rng(seed)
-        modules = []
+        modules: list[nn.Module] = []
         last = len(layer_sizes) - 2
-        for index, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
+        for index, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:], strict=True)):
             init = "xavier_normal" if index == last else initializer_for(activations[index])
             modules.append(nn.Linear(fan_in, fan_out, init=init, rng=rng, dtype=dtype))
             if index < last:

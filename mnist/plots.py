@@ -93,7 +93,7 @@ def _tile_figure(images, titles, mistakes, columns, suptitle):
     # uint8 pixels span 0..255; float images (perhaps standardised) share one range so that
     # tiles stay comparable.
     low, high = (0, 255) if images.dtype == np.uint8 else (float(images.min()), float(images.max()))
-    for index, (image, title, mistake) in enumerate(zip(images, titles, mistakes)):
+    for index, (image, title, mistake) in enumerate(zip(images, titles, mistakes, strict=True)):
         axes = fig.add_subplot(rows, columns, index + 1)
         axes.imshow(image, cmap="gray", vmin=low, vmax=high, interpolation="nearest")
         axes.set_xticks([])
@@ -115,7 +115,7 @@ def plot_prediction_grid(images, predicted, true, class_names, path, columns=8):
         raise ValueError(f"{len(images)} images, {len(predicted)} predictions and {len(true)} labels")
     if len(images) == 0:
         raise ValueError("no images to plot")
-    titles = [f"{class_names[p]} / {class_names[t]}" for p, t in zip(predicted, true)]
+    titles = [f"{class_names[p]} / {class_names[t]}" for p, t in zip(predicted, true, strict=True)]
     if max(map(len, titles)) > ONE_LINE_TITLE:
         titles = [title.replace(" / ", " /\n") for title in titles]
     mistakes = predicted != true

@@ -92,7 +92,7 @@ def previous_activation_gradient(dZ, W):
 
 def sgd_update(params, gradients, lr: float) -> None:
     """W -= alpha dW, b -= alpha db, in place."""
-    for (W, b), dW, db in zip(params, gradients.dW, gradients.db):
+    for (W, b), dW, db in zip(params, gradients.dW, gradients.db, strict=True):
         W -= lr * dW
         b -= lr * db
 
@@ -127,7 +127,7 @@ def init_params(layer_sizes, activations, seed: int = 0, dtype=np.float32) -> li
     names = hidden_activations(activations, len(layer_sizes) - 2) + ["softmax"]
     rng = np.random.default_rng(seed)
     return [(INITIALIZERS[name](fan_in, fan_out, rng).astype(dtype), np.zeros(fan_out, dtype=dtype))
-            for name, fan_in, fan_out in zip(names, layer_sizes[:-1], layer_sizes[1:])]
+            for name, fan_in, fan_out in zip(names, layer_sizes[:-1], layer_sizes[1:], strict=True)]
 
 
 # ---- the whole network -------------------------------------------------------------------

@@ -24,7 +24,7 @@ def evaluate_and_report(model, test_x, test_y, test_images, class_names, out_dir
         "test_samples": int(len(test_y)),
         # A class absent from the test set has no accuracy: null in JSON, not a bare NaN.
         "per_class_accuracy": {name: None if np.isnan(value) else value
-                               for name, value in zip(class_names, per_class_accuracy(matrix).tolist())},
+                               for name, value in zip(class_names, per_class_accuracy(matrix).tolist(), strict=True)},
         "confusion_matrix": matrix.tolist(),
     }
     with atomic_write(out_dir / METRICS_NAME, "w") as file:
@@ -40,7 +40,7 @@ def format_table(metrics: dict, class_names) -> str:
     width = max(len(name) for name in class_names)
     counts = np.asarray(metrics["confusion_matrix"]).sum(axis=1)
     lines = [f"| {'class'.ljust(width)} | samples | accuracy |", f"|{'-' * (width + 2)}|--------:|---------:|"]
-    for name, count in zip(class_names, counts):
+    for name, count in zip(class_names, counts, strict=True):
         value = metrics["per_class_accuracy"][name]
         shown = "n/a" if value is None else f"{value:.2%}"
         lines.append(f"| {name.ljust(width)} | {count:7d} | {shown:>8} |")

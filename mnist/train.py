@@ -82,7 +82,7 @@ class Trainer:
         probe = (data.val_x if len(data.val_x) else data.train_x)[:PROBE_SIZE]
         self.diagnostics = (TrainingDiagnostics(self.model, probe, self.batches_per_epoch,
                                                 self.out_dir / DIAGNOSTICS_NAME) if diagnostics else None)
-        self.last_good = None  # the checkpoint a divergence falls back on: the last saved or restored
+        self.last_good: Path | None = None  # the checkpoint a divergence falls back on: the last saved or restored
 
     @property
     def checkpoint_path(self) -> Path:
@@ -209,13 +209,14 @@ class Trainer:
             output = Tensor.from_numpy(x)
             for name, module in self.model.layers.named_children():
                 output = module(output)
+                overflowing = [f"layers.{name}.{parameter}" for parameter, _ in module.named_parameters()]
                 if not np.isfinite(output.data).all():
                     break
         finally:
             self.model.train()
-        return [f"layers.{name}.{parameter}" for parameter, _ in module.named_parameters()]
+        return overflowing
 
-    def _diverged(self, what: str, names: list, step: int = None) -> None:
+    def _diverged(self, what: str, names: list, step: int | None = None) -> None:
         """Raise TrainingDiverged for `step` (default: the one being taken), naming `names`."""
         write_history(self.out_dir, self.progress.history)
         where = f" in {', '.join(names)}" if names else ""

@@ -12,9 +12,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
-import mnist.commands.train
 from mnist.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -142,9 +139,3 @@ def history_rows(folder) -> int:
 def without_timings(history: list) -> list:
     """History rows without the wall-clock column, the one thing two equal runs differ in."""
     return [{key: value for key, value in row.items() if key != "train_seconds"} for row in history]
-
-
-@pytest.fixture
-def no_report(monkeypatch):
-    """`train` without its test-set report (metrics and plots), for tests that need only the training."""
-    monkeypatch.setattr(mnist.commands.train, "evaluate_and_report", lambda *args, **kwargs: None)

@@ -10,16 +10,30 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from hypothesis import assume, strategies as st
+from hypothesis import assume
+from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from strategies import (
+    arrays,
+    axes,
+    axes_and_keepdims,
+    basic_indices,
+    boolean_masks,
+    broadcast_targets,
+    broadcastable_shapes,
+    cross_entropy_inputs,
+    floats,
+    grid_arrays,
+    integer_array_indices,
+    matmul_shapes,
+    programs,
+    reshape_targets,
+    shapes,
+    transpose_axes,
+)
 
 import tinygrad_np as tg
 import tinygrad_np.nn.functional as F
-from strategies import (
-    arrays, axes, axes_and_keepdims, basic_indices, boolean_masks, broadcast_targets, broadcastable_shapes,
-    cross_entropy_inputs, floats, grid_arrays, integer_array_indices, matmul_shapes, programs, reshape_targets,
-    shapes, transpose_axes,
-)
 
 POSITIVE = dict(low=0.5, high=3.0)
 NONZERO = dict(avoid=(0.0,), margin=0.5)  # divisors

@@ -270,8 +270,9 @@ def window_geometries(draw, max_kernel=3, max_stride=2, max_padding=2, max_dilat
     input_size = tuple(max(1, span - 2 * pad) + draw(st.integers(0, max_extra))
                        for span, pad in zip(spans, geometry["padding"], strict=True))
     if pooling:  # a dilated window can skip a small input entirely: its max is -inf, PyTorch's too
-        assume(all(_every_window_meets_the_input(size, *params) for size, *params in
-                   zip(input_size, *(geometry[key] for key in ("kernel_size", "stride", "padding", "dilation")))))
+        windows = (geometry[key] for key in ("kernel_size", "stride", "padding", "dilation"))
+        assume(all(_every_window_meets_the_input(size, *params)
+                   for size, *params in zip(input_size, *windows, strict=True)))
     return input_size, geometry
 
 

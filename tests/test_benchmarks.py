@@ -49,7 +49,8 @@ def test_training_flops_counts_forward_weight_and_input_gradients():
 
 
 def fake_results(ratio_small=1.2, ratio=1.05, torch_ratio=0.9, fraction=0.75, seconds=5.0, reached=True):
-    row = {"layer_sizes": [784, 128, 64, 10], "samples": 60000, "seconds": {"tinygrad_np": 1, "reference": 1, "torch": 1},
+    row = {"layer_sizes": [784, 128, 64, 10], "samples": 60000,
+           "seconds": {"tinygrad_np": 1, "reference": 1, "torch": 1},
            "ratio_to_torch": torch_ratio, "gflops": {"tinygrad_np": 100}, "fraction_of_gemm": 0.5, "gemm_gflops": 200}
     return {
         "command": "python -m benchmarks", "notes": [],

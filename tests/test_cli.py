@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from cli_runs import (
     SMALL,
-    no_report,  # noqa: F401 (a fixture)
     run_cli,
     start_cli,
     wait_until,

@@ -11,8 +11,17 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from mnist import data
-from mnist.data import (FILE_NAMES, VENDORED_DIR, Standardizer, iterate_minibatches, load_dataset,
-                        one_hot, split_validation, to_features, verify_vendored)
+from mnist.data import (
+    FILE_NAMES,
+    VENDORED_DIR,
+    Standardizer,
+    iterate_minibatches,
+    load_dataset,
+    one_hot,
+    split_validation,
+    to_features,
+    verify_vendored,
+)
 from mnist.errors import DataError
 from mnist.idx import write_idx
 
@@ -213,7 +222,7 @@ def test_to_features_flattens_and_scales_to_unit_range(dtype, images):
     features = to_features(images, dtype)
     assert features.shape == (len(images), 784) and features.dtype == dtype
     assert np.all((features >= 0) & (features <= 1))
-    for row, image in zip(features, images):
+    for row, image in zip(features, images, strict=True):
         np.testing.assert_allclose(row * 255, image.ravel(), rtol=1e-6)
 
 

@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 import pytest
-from cli_runs import SMALL, no_report, run_cli  # noqa: F401 (no_report is a fixture)
+from cli_runs import SMALL, run_cli
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import grid_arrays

@@ -49,8 +49,10 @@ def test_shape_errors_name_the_op_and_the_shapes(name, attempt, named):
 @pytest.mark.parametrize("attempt, message", [
     (lambda: F.cross_entropy(ones(2, 3), np.array([0, 3])), r"^cross_entropy: labels must lie in \[0, 3\), got 0..3$"),
     (lambda: F.cross_entropy(ones(2, 3), np.array([-1, 2], np.int8)), r"^cross_entropy: labels .* got -1..2$"),
-    (lambda: F.cross_entropy(ones(2, 3), np.array([1, 2**63 + 1], np.uint64)), r"^cross_entropy: labels .* got 1..9223"),
-    (lambda: F.cross_entropy(ones(2, 3), np.array([1, 2**64 - 1], np.uint64)), r"^cross_entropy: labels .* got 1..1844"),
+    (lambda: F.cross_entropy(ones(2, 3), np.array([1, 2**63 + 1], np.uint64)),
+     r"^cross_entropy: labels .* got 1..9223"),
+    (lambda: F.cross_entropy(ones(2, 3), np.array([1, 2**64 - 1], np.uint64)),
+     r"^cross_entropy: labels .* got 1..1844"),
     (lambda: ones(2, 3).clip(), r"^clip needs low, high or both$"),
 ])
 def test_bad_values_that_are_not_shape_problems_are_argument_errors(attempt, message):

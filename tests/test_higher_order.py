@@ -8,10 +8,11 @@ create_graph backward (scatter_add, sum_to, ...) is exercised.
 """
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from op_table import OPS, graphs, run_program
 
 import tinygrad_np.nn.functional as F
-from op_table import OPS, graphs, run_program
 from tinygrad_np import Tensor, concatenate, enable_grad, gradcheck
 
 # Each example runs the gradient ~10 times per input; a third of the profile's examples suffice.
@@ -31,7 +32,7 @@ def gradient_of(fn):
             weights = np.random.default_rng(1).standard_normal(out.shape)
             (out * out * weights).sum().backward(create_graph=True)
         grads = [tensor.grad for tensor in inputs]
-        for tensor, grad in zip(inputs, saved):
+        for tensor, grad in zip(inputs, saved, strict=True):
             tensor.grad = grad
         return concatenate([grad.reshape(-1) for grad in grads if grad is not None])  # unused: None
     return gradient
@@ -106,7 +107,7 @@ def mlp_hessian_vector_product(params, vector, *problem):
     grads = [t.grad for t in tensors]
     for t in tensors:
         t.grad = None
-    sum((grad * v).sum() for grad, v in zip(grads, vector)).backward()
+    sum((grad * v).sum() for grad, v in zip(grads, vector, strict=True)).backward()
     return [t.grad.data for t in tensors]
 
 
@@ -117,9 +118,9 @@ def test_mlp_hessian_vector_product_matches_finite_differences(activation, loss)
     problem = (Tensor(inputs), labels, activation, loss)
     vector = [np.random.default_rng(7).standard_normal(p.shape) for p in params]
     eps = 1e-5
-    above = mlp_gradients([p + eps * v for p, v in zip(params, vector)], *problem)
-    below = mlp_gradients([p - eps * v for p, v in zip(params, vector)], *problem)
+    above = mlp_gradients([p + eps * v for p, v in zip(params, vector, strict=True)], *problem)
+    below = mlp_gradients([p - eps * v for p, v in zip(params, vector, strict=True)], *problem)
     analytic = mlp_hessian_vector_product(params, vector, *problem)
-    for hv, plus, minus in zip(analytic, above, below):
+    for hv, plus, minus in zip(analytic, above, below, strict=True):
         np.testing.assert_allclose(hv, (plus - minus) / (2 * eps), rtol=1e-5, atol=1e-7)
     assert any(np.abs(hv).max() > 1e-3 for hv in analytic)  # a real curvature, not zeros

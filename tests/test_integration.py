@@ -2,7 +2,6 @@
 import json
 
 import pytest
-
 from cli_runs import run_cli
 
 

@@ -85,7 +85,7 @@ def test_confusion_matrix_counts_every_pair_once(case):
     true, predicted, num_classes = case
     matrix = confusion_matrix(true, predicted, num_classes)
     expected = np.zeros((num_classes, num_classes), np.int64)
-    for t, p in zip(true, predicted):
+    for t, p in zip(true, predicted, strict=True):
         expected[t, p] += 1
     np.testing.assert_array_equal(matrix, expected)
     # Rows sum to the class counts, columns to the prediction counts, the trace to the correct ones.

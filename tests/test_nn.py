@@ -13,12 +13,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import arrays
 
 from mnist.model import MLP
 from tinygrad_np import Tensor, nn
 from tinygrad_np.nn import init
-
-from strategies import arrays
 
 Z = 6
 seeds = st.integers(0, 2**32 - 1)
@@ -286,7 +285,8 @@ def test_mlp_default_layers():
 def test_mlp_builds_the_layer_sizes_it_is_given(layer_sizes, activation, dropout):
     model = MLP(layer_sizes, activation=activation, dropout=dropout)
     linears = model.linear_layers()
-    assert [(layer.in_features, layer.out_features) for layer in linears] == list(zip(layer_sizes, layer_sizes[1:]))
+    expected = list(zip(layer_sizes[:-1], layer_sizes[1:], strict=True))
+    assert [(layer.in_features, layer.out_features) for layer in linears] == expected
     hidden = [nn.ReLU if activation == "relu" else nn.Sigmoid if activation == "sigmoid" else nn.Tanh]
     block = [nn.Linear] + hidden + ([nn.Dropout] if dropout else [])
     assert [type(m) for m in model.layers] == block * (len(layer_sizes) - 2) + [nn.Linear]
@@ -299,7 +299,7 @@ def test_mlp_initializes_hidden_layers_per_activation_and_the_output_layer_with_
     # He for layers feeding ReLU, Xavier for sigmoid and tanh; the output (softmax) layer is Xavier
     model = MLP((300, 200, 100, 60), activation=activation, seed=0)
     gains = [hidden_gain, hidden_gain, 1]
-    for layer, gain in zip(model.linear_layers(), gains):
+    for layer, gain in zip(model.linear_layers(), gains, strict=True):
         assert_normal_sample(layer.weight.data.astype(np.float64), math.sqrt(gain / layer.in_features))
         assert np.all(layer.bias.data == 0)
 

@@ -3,10 +3,11 @@ import operator
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
-
+from hypothesis import given
+from hypothesis import strategies as st
 from op_table import NONZERO, OPS, POSITIVE
 from strategies import arrays, broadcastable_shapes, floats, matmul_shapes
+
 from tinygrad_np import Tensor, gradcheck
 
 TOLERANCE = {np.float64: dict(rtol=1e-10, atol=1e-12), np.float32: dict(rtol=2e-5, atol=1e-6)}
@@ -35,7 +36,7 @@ def test_forward_matches_numpy_and_leaves_inputs_alone(op, data):
     np.testing.assert_allclose(out.data, expected, **TOLERANCE[dtype])
 
     out.backward(np.ones(out.shape))
-    for tensor, array, original in zip(tensors, inputs, originals):
+    for tensor, array, original in zip(tensors, inputs, originals, strict=True):
         np.testing.assert_array_equal(array, original)
         assert tensor.grad.shape == tensor.shape
         assert tensor.grad.dtype == dtype
@@ -57,7 +58,7 @@ def operands(draw, symbol, left, right):
     right_range = NONZERO if symbol == "/" else dict(low=-2.0, high=2.0) if symbol == "**" else {}
     shapes = draw(matmul_shapes() if symbol == "@" else broadcastable_shapes(2).map(lambda b: b.input_shapes))
     values = []
-    for kind, shape, value_range in zip((left, right), shapes, (left_range, right_range)):
+    for kind, shape, value_range in zip((left, right), shapes, (left_range, right_range), strict=True):
         values.append(draw(floats(**value_range)) if kind == "number" else draw(arrays(shape, **value_range)))
     return values
 
@@ -66,12 +67,12 @@ def operands(draw, symbol, left, right):
 @given(data=st.data())
 def test_operators_take_numbers_and_arrays_on_either_side(symbol, left, right, data):
     values = data.draw(operands(symbol, left, right), label="operands")
-    differentiable = [value for value, kind in zip(values, (left, right)) if kind == "tensor"]
+    differentiable = [value for value, kind in zip(values, (left, right), strict=True) if kind == "tensor"]
 
     def apply(*tensors):
         supply = iter(tensors)
         return OPERATORS[symbol](*(next(supply) if kind == "tensor" else value
-                                   for value, kind in zip(values, (left, right))))
+                                   for value, kind in zip(values, (left, right), strict=True)))
 
     out = apply(*(Tensor(value) for value in differentiable))
     assert isinstance(out, Tensor)

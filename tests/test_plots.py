@@ -11,8 +11,14 @@ from hypothesis.extra import numpy as hnp
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
-from mnist.plots import (most_confident_mistakes, plot_confident_mistakes, plot_confusion_matrix,
-                         plot_learning_curves, plot_prediction_grid, save_all_plots)
+from mnist.plots import (
+    most_confident_mistakes,
+    plot_confident_mistakes,
+    plot_confusion_matrix,
+    plot_learning_curves,
+    plot_prediction_grid,
+    save_all_plots,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DIGITS = [str(digit) for digit in range(10)]
@@ -103,9 +109,9 @@ def test_prediction_grid_titles_each_image_and_marks_mistakes(tmp_path):
     predicted = np.array([0, 1, 2, 8, 4, 5, 6, 1, 8, 9])
     fig = plot_prediction_grid(fake_images(10), predicted, true, DIGITS, tmp_path / "grid.png", columns=4)
     read_png(tmp_path / "grid.png")
-    assert titles(fig) == [f"{p} / {t}" for p, t in zip(predicted, true)]
+    assert titles(fig) == [f"{p} / {t}" for p, t in zip(predicted, true, strict=True)]
     assert [axes.get_subplotspec().get_geometry()[:2] for axes in fig.axes] == [(3, 4)] * 10
-    for axes, p, t in zip(fig.axes, predicted, true):
+    for axes, p, t in zip(fig.axes, predicted, true, strict=True):
         assert is_marked_as_mistake(axes) == (p != t)
         if p == t:
             assert axes.title.get_color() == "black"

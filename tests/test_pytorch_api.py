@@ -6,12 +6,13 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from strategies import arrays, grid_arrays, shapes
 
 import tinygrad_np as tg
 import tinygrad_np.nn.functional as F
-from strategies import arrays, grid_arrays, shapes
 from tinygrad_np import ArgumentError, ShapeError, Tensor, gradcheck, nn
 
 

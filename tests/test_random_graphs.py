@@ -4,9 +4,10 @@ Each op is right on its own (test_ops_gradients); here the graph walk must order
 the gradients of every path and sum broadcast gradients back to each leaf's shape.
 """
 import numpy as np
-from hypothesis import given, settings, strategies as st
-
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from op_table import graphs, run_program
+
 from tinygrad_np import Tensor, gradcheck
 
 # Graphs are cheap and varied: four times the profile's examples.

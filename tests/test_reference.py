@@ -185,7 +185,7 @@ def test_weight_bias_and_input_gradients_match_closed_form(network):
 @given(networks())
 def test_forward_and_loss_match_closed_form_and_softmax_rows_sum_to_one(network):
     autograd, hand, scales, tolerance = compare(network)
-    for l, (Z, A) in enumerate(zip(autograd.forward.Z, autograd.forward.A[1:]), start=1):
+    for l, (Z, A) in enumerate(zip(autograd.forward.Z, autograd.forward.A[1:], strict=True), start=1):
         assert_within_rounding(Z, hand.forward.Z[l - 1], scales.Z[l - 1], tolerance, f"Z^[{l}]")
         assert_within_rounding(A, hand.forward.A[l], scales.A[l], tolerance, f"A^[{l}]")
     assert abs(autograd.loss - hand.loss) <= tolerance * scales.loss
@@ -230,7 +230,7 @@ def test_he_and_xavier_init_have_the_seeds_std(activation, variance_numerator, f
     model = MLP(sizes, activation, seed=seed, dtype=np.float64)
     expected = [np.sqrt(variance_numerator / fan_in), np.sqrt(1 / width)]  # the softmax layer: Xavier
     for weights in ([W for W, _ in params], [layer.weight.data for layer in model.linear_layers()]):
-        for W, sigma in zip(weights, expected):
+        for W, sigma in zip(weights, expected, strict=True):
             n = W.size
             assert abs(W.std() - sigma) <= 6 * sigma / np.sqrt(2 * (n - 1))
             assert abs(W.mean()) <= 6 * sigma / np.sqrt(n)
@@ -261,7 +261,7 @@ def test_parameters_round_trip_through_the_autograd_mlp():
         b += 1
     assert not np.array_equal(params[0][0], model.linear_layers()[0].weight.data)
     reference.load_into_model(params, model)
-    for (W, b), layer in zip(params, model.linear_layers()):
+    for (W, b), layer in zip(params, model.linear_layers(), strict=True):
         np.testing.assert_array_equal(layer.weight.data, W)
         np.testing.assert_array_equal(layer.bias.data, b)
 

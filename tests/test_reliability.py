@@ -13,7 +13,6 @@ from cli_runs import (
     ROOT,
     SMALL,
     history_rows,
-    no_report,  # noqa: F401 (a fixture)
     run_cli,
     start_cli,
     start_cli_signalled,

@@ -4,9 +4,10 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, strategies as st
-
+from hypothesis import assume, given
+from hypothesis import strategies as st
 from op_table import OPS
+
 from tinygrad_np import Tensor
 
 torch = pytest.importorskip("torch")

@@ -20,6 +20,7 @@ A backward uses operators, the methods ndarrays and Tensors share with one meani
 never asks which kind it got.
 """
 from itertools import count
+from typing import Any
 
 import numpy as np
 
@@ -43,10 +44,14 @@ class Function:
     input_arrays: list
     sequence: int
 
-    def forward(self, *arrays, **params) -> np.ndarray:
+    # Typed (*Any, **Any) so that each op declares exactly the inputs and params it takes: a type
+    # checker accepts any signature as an override of this one.
+    def forward(self, *arrays: Any, **params: Any) -> Any:
+        """The op's output array from its input arrays and params."""
         raise NotImplementedError
 
-    def backward(self, ops, grad, out, *inputs):
+    def backward(self, *args: Any, **kwargs: Any) -> Any:
+        """`backward(ops, grad, out, *inputs)`: one gradient per input (None for none), see above."""
         raise NotImplementedError
 
     def describe(self) -> str:

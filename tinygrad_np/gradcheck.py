@@ -96,5 +96,6 @@ def _compare(position, analytic, numeric, atol, rtol, projections):
     worst = np.unravel_index(np.nanargmax(np.where(np.isnan(error), np.inf, error)), error.shape)
     what = f"projection {worst[0]}" if projections else f"element {tuple(int(i) for i in worst)}"
     raise GradcheckError(
-        f"gradcheck: input {position}, {what}: analytic {float(analytic[worst]):.10g} vs numeric {float(numeric[worst]):.10g} "
+        f"gradcheck: input {position}, {what}: "
+        f"analytic {float(analytic[worst]):.10g} vs numeric {float(numeric[worst]):.10g} "
         f"(atol={atol}, rtol={rtol})")

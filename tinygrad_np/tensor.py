@@ -94,18 +94,21 @@ class Tensor:
         return _new_tensor(array, None, cls)
 
     # ---- attributes -------------------------------------------------------------------------
-    shape = property(lambda self: self.data.shape)
-    dtype = property(lambda self: self.data.dtype)
-    ndim = property(lambda self: self.data.ndim)
-    size = property(lambda self: self.data.size)
-    is_leaf = property(lambda self: self._ctx is None)
-    grad_fn = property(lambda self: self._ctx)
+    shape = property(lambda self: self.data.shape, doc="The size of each axis, a tuple.")
+    dtype = property(lambda self: self.data.dtype, doc="The NumPy dtype of the values (float32 or float64).")
+    ndim = property(lambda self: self.data.ndim, doc="The number of axes.")
+    size = property(lambda self: self.data.size, doc="The number of elements.")
+    is_leaf = property(lambda self: self._ctx is None,
+                       doc="True for a tensor that no recorded op made: a parameter, an input or a constant.")
+    grad_fn = property(lambda self: self._ctx,
+                       doc="The op that made this tensor (None for a leaf); its inputs lead back through the graph.")
     _parents = property(lambda self: self._ctx.inputs if self._ctx is not None else ())  # the op's inputs
 
     def __len__(self):
         return len(self.data)
 
     def numpy(self) -> np.ndarray:
+        """The values as an ndarray, sharing memory with the tensor (no copy)."""
         return self.data
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
@@ -116,6 +119,7 @@ class Tensor:
         return array.copy() if copy and array is self.data else array
 
     def item(self) -> float:
+        """The value of a one-element tensor as a Python number."""
         return self._one_value("item")
 
     def __float__(self) -> float:
@@ -148,6 +152,7 @@ class Tensor:
         return _new_tensor(self.data, None)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Make this leaf record gradients (or stop), in place; returns the tensor."""
         if not self.is_leaf:
             raise RuntimeError("requires_grad can only be changed on leaf tensors")
         self.requires_grad = requires_grad
@@ -176,45 +181,134 @@ class Tensor:
         autograd.backward([self], [grad], create_graph=create_graph)
 
     # ---- arithmetic -------------------------------------------------------------------------
-    def __add__(self, other): return elementwise.Add.apply(self, lift(other, self))
-    def __radd__(self, other): return elementwise.Add.apply(lift(other, self), self)
-    def __sub__(self, other): return elementwise.Sub.apply(self, lift(other, self))
-    def __rsub__(self, other): return elementwise.Sub.apply(lift(other, self), self)
-    def __mul__(self, other): return elementwise.Mul.apply(self, lift(other, self))
-    def __rmul__(self, other): return elementwise.Mul.apply(lift(other, self), self)
-    def __truediv__(self, other): return elementwise.Div.apply(self, lift(other, self))
-    def __rtruediv__(self, other): return elementwise.Div.apply(lift(other, self), self)
-    def __pow__(self, other): return elementwise.Pow.apply(self, lift(other, self))
-    def __rpow__(self, other): return elementwise.Pow.apply(lift(other, self), self)
-    def __neg__(self): return elementwise.Neg.apply(self)
-    def __matmul__(self, other): return matmul.MatMul.apply(self, lift(other, self))
-    def __rmatmul__(self, other): return matmul.MatMul.apply(lift(other, self), self)
+    def __add__(self, other):
+        """self + other; numbers, arrays and tensors broadcast as in NumPy."""
+        return elementwise.Add.apply(self, lift(other, self))
 
-    def __lt__(self, other): return self.data < _values(other)
-    def __le__(self, other): return self.data <= _values(other)
-    def __gt__(self, other): return self.data > _values(other)
-    def __ge__(self, other): return self.data >= _values(other)
+    def __radd__(self, other):
+        """other + self."""
+        return elementwise.Add.apply(lift(other, self), self)
+
+    def __sub__(self, other):
+        """self - other (broadcasting)."""
+        return elementwise.Sub.apply(self, lift(other, self))
+
+    def __rsub__(self, other):
+        """other - self."""
+        return elementwise.Sub.apply(lift(other, self), self)
+
+    def __mul__(self, other):
+        """self * other, elementwise (broadcasting)."""
+        return elementwise.Mul.apply(self, lift(other, self))
+
+    def __rmul__(self, other):
+        """other * self."""
+        return elementwise.Mul.apply(lift(other, self), self)
+
+    def __truediv__(self, other):
+        """self / other (broadcasting)."""
+        return elementwise.Div.apply(self, lift(other, self))
+
+    def __rtruediv__(self, other):
+        """other / self."""
+        return elementwise.Div.apply(lift(other, self), self)
+
+    def __pow__(self, other):
+        """self ** other, elementwise (broadcasting)."""
+        return elementwise.Pow.apply(self, lift(other, self))
+
+    def __rpow__(self, other):
+        """other ** self."""
+        return elementwise.Pow.apply(lift(other, self), self)
+
+    def __neg__(self):
+        """-self."""
+        return elementwise.Neg.apply(self)
+
+    def __matmul__(self, other):
+        """self @ other: the matrix product, with NumPy's rules for vectors and batches."""
+        return matmul.MatMul.apply(self, lift(other, self))
+
+    def __rmatmul__(self, other):
+        """other @ self."""
+        return matmul.MatMul.apply(lift(other, self), self)
+
+    def __lt__(self, other):
+        """self < other as a boolean ndarray (comparisons carry no gradient)."""
+        return self.data < _values(other)
+
+    def __le__(self, other):
+        """self <= other as a boolean ndarray."""
+        return self.data <= _values(other)
+
+    def __gt__(self, other):
+        """self > other as a boolean ndarray."""
+        return self.data > _values(other)
+
+    def __ge__(self, other):
+        """self >= other as a boolean ndarray."""
+        return self.data >= _values(other)
+
     __hash__ = object.__hash__
 
-    def matmul(self, other): return self @ other
+    def matmul(self, other):
+        """The matrix product, as `self @ other`."""
+        return self @ other
 
     # ---- elementwise functions --------------------------------------------------------------
-    def exp(self): return elementwise.Exp.apply(self)
-    def log(self): return elementwise.Log.apply(self)
-    def sqrt(self): return self ** 0.5
-    def relu(self): return elementwise.ReLU.apply(self)
-    def sigmoid(self): return elementwise.Sigmoid.apply(self)
-    def tanh(self): return elementwise.Tanh.apply(self)
-    def abs(self): return elementwise.Abs.apply(self)
-    def clip(self, low=None, high=None): return elementwise.Clip.apply(self, low=low, high=high)
-    def maximum(self, other): return elementwise.Maximum.apply(self, lift(other, self))
-    def minimum(self, other): return functional.minimum(self, other)
+    def exp(self):
+        """e to the power of each element."""
+        return elementwise.Exp.apply(self)
+
+    def log(self):
+        """The natural logarithm of each element."""
+        return elementwise.Log.apply(self)
+
+    def sqrt(self):
+        """The square root of each element."""
+        return self ** 0.5
+
+    def relu(self):
+        """max(x, 0) elementwise."""
+        return elementwise.ReLU.apply(self)
+
+    def sigmoid(self):
+        """1 / (1 + e^-x) elementwise."""
+        return elementwise.Sigmoid.apply(self)
+
+    def tanh(self):
+        """The hyperbolic tangent of each element."""
+        return elementwise.Tanh.apply(self)
+
+    def abs(self):
+        """The absolute value of each element."""
+        return elementwise.Abs.apply(self)
+
+    def clip(self, low=None, high=None):
+        """Each element limited to [low, high]; either bound may be None (torch.clamp)."""
+        return elementwise.Clip.apply(self, low=low, high=high)
+
+    def maximum(self, other):
+        """The larger of self and other, elementwise (broadcasting)."""
+        return elementwise.Maximum.apply(self, lift(other, self))
+
+    def minimum(self, other):
+        """The smaller of self and other, elementwise (broadcasting)."""
+        return functional.minimum(self, other)
 
     # ---- reductions -------------------------------------------------------------------------
     @dim_alias
-    def sum(self, axis=None, keepdims=False): return reduce.Sum.apply(self, axis=axis, keepdims=keepdims)
-    def max(self, axis=None, keepdims=False): return reduce.Max.apply(self, axis=axis, keepdims=keepdims)
-    def min(self, axis=None, keepdims=False): return -((-self).max(axis=axis, keepdims=keepdims))
+    def sum(self, axis=None, keepdims=False):
+        """The sum over `axis` (an int, a tuple, or None for every element)."""
+        return reduce.Sum.apply(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        """The largest value over `axis` (None: every element); tied entries share the gradient equally."""
+        return reduce.Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        """The smallest value over `axis` (None: every element); tied entries share the gradient equally."""
+        return -((-self).max(axis=axis, keepdims=keepdims))
 
     @dim_alias
     def mean(self, axis=None, keepdims=False):
@@ -224,6 +318,7 @@ class Tensor:
 
     # ---- movement ---------------------------------------------------------------------------
     def reshape(self, *shape):
+        """The same values in a new shape, one size of which may be -1: `reshape(2, 3)` or `reshape((2, 3))`."""
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         return movement.Reshape.apply(self, shape=tuple(shape))
 
@@ -237,76 +332,199 @@ class Tensor:
         return movement.Transpose.apply(self, dim0=dim0, dim1=dim1)
 
     swapaxes = transpose  # PyTorch's and NumPy's alias
-    T = property(lambda self: self.permute(tuple(reversed(range(self.ndim)))))  # every axis reversed
-    mT = property(lambda self: self.transpose(-2, -1))  # the last two swapped: a batch of matrices
+    T = property(lambda self: self.permute(tuple(reversed(range(self.ndim)))),
+                  doc="Every axis reversed: the transpose of a matrix.")
+    mT = property(lambda self: self.transpose(-2, -1),
+                   doc="The last two axes swapped: the transpose of each matrix in a batch.")
 
     def flatten(self, start_dim=0, end_dim=-1):
+        """Axes start_dim to end_dim merged into one (a 0-d tensor becomes shape (1,))."""
         shape = self.shape
         start, end = start_dim % max(self.ndim, 1), end_dim % max(self.ndim, 1)
         return self.reshape(shape[:start] + (-1,) + shape[end + 1:]) if self.ndim else self.reshape(1)
 
-    def broadcast_to(self, shape): return movement.BroadcastTo.apply(self, shape=tuple(shape))
-    def __getitem__(self, index): return movement.GetItem.apply(self, index=_plain_index(index))
+    def broadcast_to(self, shape):
+        """The values repeated to `shape` by NumPy's broadcasting rules."""
+        return movement.BroadcastTo.apply(self, shape=tuple(shape))
+
+    def __getitem__(self, index):
+        """Indexing and slicing as in NumPy; the gradient flows back to the selected entries."""
+        return movement.GetItem.apply(self, index=_plain_index(index))
 
     # ---- softmax family ---------------------------------------------------------------------
     @dim_alias
-    def softmax(self, axis=-1): return softmax.Softmax.apply(self, axis=axis)
+    def softmax(self, axis=-1):
+        """exp(x) / sum(exp(x)) along `axis`, computed without overflow."""
+        return softmax.Softmax.apply(self, axis=axis)
+
     @dim_alias
-    def log_softmax(self, axis=-1): return softmax.LogSoftmax.apply(self, axis=axis)
+    def log_softmax(self, axis=-1):
+        """x - logsumexp(x) along `axis`: the log of softmax, without its underflow."""
+        return softmax.LogSoftmax.apply(self, axis=axis)
 
     # ---- PyTorch's everyday methods (issue 15) ------------------------------------------------
     # Compositions live in shapes.py, statistics.py and activations.py; primitives in ops/.
     view = reshape  # a reshape: arrays here have no strides to share or refuse
-    def unsqueeze(self, dim): return shapes.unsqueeze(self, dim)
-    def squeeze(self, dim=None): return shapes.squeeze(self, dim)
-    def expand(self, *sizes): return shapes.expand(self, *sizes)
-    def split(self, split_size_or_sections, dim=0): return shapes.split(self, split_size_or_sections, dim)
-    def chunk(self, chunks, dim=0): return shapes.chunk(self, chunks, dim)
-    def repeat(self, *sizes): return shapes.repeat(self, *sizes)
-    def flip(self, *dims): return shapes.flip(self, *dims)
-    def gather(self, dim, index): return shapes.gather(self, dim, index)
-    def masked_fill(self, mask, value): return shapes.masked_fill(self, mask, value)
-    def tril(self, diagonal=0): return shapes.tril(self, diagonal)
-    def triu(self, diagonal=0): return shapes.triu(self, diagonal)
+    def unsqueeze(self, dim):
+        """A new axis of size 1 at position `dim`."""
+        return shapes.unsqueeze(self, dim)
 
-    def sin(self): return special.Sin.apply(self)
-    def cos(self): return special.Cos.apply(self)
-    def log1p(self): return special.Log1p.apply(self)
-    def expm1(self): return special.Expm1.apply(self)
-    def erf(self): return special.Erf.apply(self)
-    def sign(self): return special.Sign.apply(self)
-    def rsqrt(self): return self ** -0.5
-    def square(self): return self * self
+    def squeeze(self, dim=None):
+        """The axes of size 1 removed (only `dim` when given)."""
+        return shapes.squeeze(self, dim)
+
+    def expand(self, *sizes):
+        """The values broadcast to `sizes`, where -1 keeps an axis's size (torch.expand)."""
+        return shapes.expand(self, *sizes)
+
+    def split(self, split_size_or_sections, dim=0):
+        """Pieces along `dim`: of `split_size_or_sections` entries each, or of the listed sizes."""
+        return shapes.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        """`chunks` pieces of (nearly) equal size along `dim`."""
+        return shapes.chunk(self, chunks, dim)
+
+    def repeat(self, *sizes):
+        """The tensor tiled `sizes` times along each axis (torch.repeat, NumPy's tile)."""
+        return shapes.repeat(self, *sizes)
+
+    def flip(self, *dims):
+        """The order of the entries reversed along each of `dims`."""
+        return shapes.flip(self, *dims)
+
+    def gather(self, dim, index):
+        """The entries along `dim` at the positions in `index` (torch.gather)."""
+        return shapes.gather(self, dim, index)
+
+    def masked_fill(self, mask, value):
+        """`value` where `mask` is True, the tensor's values elsewhere."""
+        return shapes.masked_fill(self, mask, value)
+
+    def tril(self, diagonal=0):
+        """The lower triangle (on and below `diagonal`), zeros above it."""
+        return shapes.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        """The upper triangle (on and above `diagonal`), zeros below it."""
+        return shapes.triu(self, diagonal)
+
+    def sin(self):
+        """The sine of each element."""
+        return special.Sin.apply(self)
+
+    def cos(self):
+        """The cosine of each element."""
+        return special.Cos.apply(self)
+
+    def log1p(self):
+        """log(1 + x) elementwise, accurate for small x."""
+        return special.Log1p.apply(self)
+
+    def expm1(self):
+        """e^x - 1 elementwise, accurate for small x."""
+        return special.Expm1.apply(self)
+
+    def erf(self):
+        """The Gauss error function of each element."""
+        return special.Erf.apply(self)
+
+    def sign(self):
+        """-1, 0 or 1 by the sign of each element (its gradient is zero)."""
+        return special.Sign.apply(self)
+
+    def rsqrt(self):
+        """1 / sqrt(x) elementwise."""
+        return self ** -0.5
+
+    def square(self):
+        """x * x elementwise."""
+        return self * self
 
     @dim_alias
-    def prod(self, axis=None, keepdims=False): return reduce.Prod.apply(self, axis=axis, keepdims=keepdims)
-    @dim_alias
-    def cumsum(self, axis): return scan.Cumsum.apply(self, axis=axis)
-    @dim_alias
-    def var(self, axis=None, *, correction=1, keepdims=False): return statistics.var(self, axis, correction, keepdims)
-    @dim_alias
-    def std(self, axis=None, *, correction=1, keepdims=False): return statistics.std(self, axis, correction, keepdims)
-    @dim_alias
-    def logsumexp(self, axis=None, keepdims=False): return statistics.logsumexp(self, axis, keepdims)
-    @dim_alias
-    def norm(self, p=2, axis=None, keepdims=False): return statistics.norm(self, p, axis, keepdims)
-    @dim_alias
-    def argmax(self, axis=None, keepdims=False): return statistics.argmax(self, axis, keepdims)
-    @dim_alias
-    def argmin(self, axis=None, keepdims=False): return statistics.argmin(self, axis, keepdims)
-    @dim_alias
-    def topk(self, k, axis=-1, largest=True, sorted=True): return statistics.topk(self, k, axis, largest, sorted)
+    def prod(self, axis=None, keepdims=False):
+        """The product over `axis` (None: every element)."""
+        return reduce.Prod.apply(self, axis=axis, keepdims=keepdims)
 
-    def leaky_relu(self, negative_slope=0.01): return activations.leaky_relu(self, negative_slope)
-    def elu(self, alpha=1.0): return activations.elu(self, alpha)
-    def gelu(self, approximate="none"): return activations.gelu(self, approximate)
-    def silu(self): return activations.silu(self)
-    def softplus(self, beta=1.0, threshold=20.0): return activations.softplus(self, beta, threshold)
-    def relu6(self): return activations.relu6(self)
-    def hardtanh(self, min_val=-1.0, max_val=1.0): return activations.hardtanh(self, min_val, max_val)
-    def hardswish(self): return activations.hardswish(self)
-    def mish(self): return activations.mish(self)
-    def logsigmoid(self): return activations.logsigmoid(self)
+    @dim_alias
+    def cumsum(self, axis):
+        """The running sum along `axis`."""
+        return scan.Cumsum.apply(self, axis=axis)
+
+    @dim_alias
+    def var(self, axis=None, *, correction=1, keepdims=False):
+        """The variance over `axis`, divided by N - correction (1: the unbiased estimate, as PyTorch)."""
+        return statistics.var(self, axis, correction, keepdims)
+
+    @dim_alias
+    def std(self, axis=None, *, correction=1, keepdims=False):
+        """The standard deviation over `axis`: the square root of var()."""
+        return statistics.std(self, axis, correction, keepdims)
+
+    @dim_alias
+    def logsumexp(self, axis=None, keepdims=False):
+        """log(sum(exp(x))) over `axis`, computed without overflow."""
+        return statistics.logsumexp(self, axis, keepdims)
+
+    @dim_alias
+    def norm(self, p=2, axis=None, keepdims=False):
+        """The p-norm over `axis` (p=2: Euclidean; axis=None: every element)."""
+        return statistics.norm(self, p, axis, keepdims)
+
+    @dim_alias
+    def argmax(self, axis=None, keepdims=False):
+        """The positions of the largest entries along `axis` (the first of ties), an integer ndarray."""
+        return statistics.argmax(self, axis, keepdims)
+
+    @dim_alias
+    def argmin(self, axis=None, keepdims=False):
+        """The positions of the smallest entries along `axis` (the first of ties), an integer ndarray."""
+        return statistics.argmin(self, axis, keepdims)
+
+    @dim_alias
+    def topk(self, k, axis=-1, largest=True, sorted=True):
+        """The k largest (or smallest) entries along `axis` and their positions."""
+        return statistics.topk(self, k, axis, largest, sorted)
+
+    def leaky_relu(self, negative_slope=0.01):
+        """x where x > 0, negative_slope * x elsewhere."""
+        return activations.leaky_relu(self, negative_slope)
+
+    def elu(self, alpha=1.0):
+        """x where x > 0, alpha * (e^x - 1) elsewhere."""
+        return activations.elu(self, alpha)
+
+    def gelu(self, approximate="none"):
+        """x * Phi(x), Phi the standard normal CDF ('tanh': its tanh approximation)."""
+        return activations.gelu(self, approximate)
+
+    def silu(self):
+        """x * sigmoid(x)."""
+        return activations.silu(self)
+
+    def softplus(self, beta=1.0, threshold=20.0):
+        """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold."""
+        return activations.softplus(self, beta, threshold)
+
+    def relu6(self):
+        """min(max(x, 0), 6) elementwise."""
+        return activations.relu6(self)
+
+    def hardtanh(self, min_val=-1.0, max_val=1.0):
+        """x limited to [min_val, max_val]."""
+        return activations.hardtanh(self, min_val, max_val)
+
+    def hardswish(self):
+        """x * relu6(x + 3) / 6."""
+        return activations.hardswish(self)
+
+    def mish(self):
+        """x * tanh(softplus(x))."""
+        return activations.mish(self)
+
+    def logsigmoid(self):
+        """log(sigmoid(x)), computed without overflow for large |x|."""
+        return activations.logsigmoid(self)
 
 
 from tinygrad_np import activations, autograd, functional, shapes, statistics  # noqa: E402

@@ -62,7 +62,8 @@ def autograd_pass(model: MLP, X, Y, input_gradient: bool = False):
     m = len(X)
     model.zero_grad()
     x = Tensor(X, requires_grad=input_gradient)
-    Zs, As = [], [x]
+    Zs: list[Tensor] = []
+    As = [x]
     h = x
     for module in model.layers:
         h = module(h).retain_grad()
@@ -71,13 +72,19 @@ def autograd_pass(model: MLP, X, Y, input_gradient: bool = False):
     loss.backward()
     probabilities = Zs[-1].detach().softmax(axis=-1).data
     forward = reference.Forward(Z=[z.data for z in Zs], A=[a.data for a in As] + [probabilities])
-    input_grad = [x.grad.data * m] if input_gradient else [None]
+    input_grad = [_grad(x) * m] if input_gradient else [None]
     gradients = reference.Gradients(
-        dZ=[z.grad.data * m for z in Zs],
+        dZ=[_grad(z) * m for z in Zs],
         dW=[linear.weight.grad.data for linear in model.linear_layers()],
         db=[linear.bias.grad.data for linear in model.linear_layers()],
-        dA_prev=input_grad + [a.grad.data * m for a in As[1:]])
+        dA_prev=input_grad + [_grad(a) * m for a in As[1:]])
     return loss.item(), forward, gradients
+
+
+def _grad(tensor: Tensor) -> np.ndarray:
+    """The gradient that backward() retained on `tensor`."""
+    assert tensor.grad is not None, "backward() retains a gradient on every tensor compare() reads"
+    return tensor.grad.data
 
 
 def sgd_step(model: MLP, optimizer: SGD, X, Y) -> float:
@@ -143,11 +150,11 @@ def markdown_table(header, rows) -> str:
     lines = []
     for number, row in enumerate(cells):
         padded = [text.rjust(width) if right else text.ljust(width)
-                  for text, width, right in zip(row, widths, numeric)]
+                  for text, width, right in zip(row, widths, numeric, strict=True)]
         lines.append("| " + " | ".join(padded) + " |")
         if number == 0:
             lines.append("|" + "|".join(("-" * (width + 1) + ":") if right else "-" * (width + 2)
-                                        for width, right in zip(widths, numeric)) + "|")
+                                        for width, right in zip(widths, numeric, strict=True)) + "|")
     return "\n".join(lines)
 
 

@@ -6,9 +6,8 @@ step with `kernels.__all__` (tests/test_kernels.py checks).
 """
 from tinygrad_np import functional
 from tinygrad_np.ops import einsum as einsum_ops
-from tinygrad_np.ops import elementwise, movement, reduce, scan, special
+from tinygrad_np.ops import elementwise, movement, reduce, scan, special, window
 from tinygrad_np.ops import softmax as softmax_ops
-from tinygrad_np.ops import window
 from tinygrad_np.tensor import Tensor, lift
 
 

@@ -44,15 +44,34 @@ def linear(x, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
     return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
 
 
-def relu(x: Tensor) -> Tensor: return x.relu()
-def sigmoid(x: Tensor) -> Tensor: return x.sigmoid()
-def tanh(x: Tensor) -> Tensor: return x.tanh()
-def softmax(x: Tensor, axis: int = -1) -> Tensor: return x.softmax(axis)
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor: return x.log_softmax(axis)
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0) elementwise."""
+    return x.relu()
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """1 / (1 + e^-x) elementwise."""
+    return x.sigmoid()
+
+
+def tanh(x: Tensor) -> Tensor:
+    """The hyperbolic tangent of each element."""
+    return x.tanh()
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """exp(x) / sum(exp(x)) along `axis`, computed without overflow."""
+    return x.softmax(axis)
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """x - logsumexp(x) along `axis`: the log of softmax, without its underflow."""
+    return x.log_softmax(axis)
 
 
 # ---- dropout and embedding (issue 15) ----------------------------------------------------------
 def check_dropout_probability(p: float) -> float:
+    """`p` itself when it is a valid dropout probability, in [0, 1); otherwise a ValueError."""
     if not 0 <= p < 1:
         raise ValueError(f"Dropout probability must be in [0, 1), got {p}")
     return p

@@ -1,4 +1,4 @@
-"""Weight initializers: the seed's He and Xavier rules, and PyTorch's in-place `nn.init` functions.
+"""Weight initializers: He and Xavier rules that return new arrays, and PyTorch's in-place `nn.init` functions.
 
 Fans follow this library's weight layouts, not only PyTorch's: a matrix is (in, out), as
 `Linear`'s weight (Z = A W), while a convolution kernel is (out, in, *kernel), as PyTorch's.
@@ -8,7 +8,7 @@ a PyTorch (out, in) matrix initialized here needs `fan_in=`/`fan_out=`, which ev
 taking fans accepts to override the shape rule (a layer of another layout passes them).
 
     kaiming_normal_(layer.weight, nonlinearity="relu", generator=rng)  # in place, returns the tensor
-    he_normal((784, 256), rng)                                          # a new array, the seed's rule
+    he_normal((784, 256), rng)                                          # a new array
 """
 import math
 
@@ -57,7 +57,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
 
 
-# ---- the seed's rules: (shape, rng) -> a new array, the `init=` of Linear ---------------------
+# ---- He and Xavier rules: (shape, rng) -> a new array, the `init=` of Linear --------------------
 
 def he_normal(shape, rng: np.random.Generator, fan_in: int | None = None) -> np.ndarray:
     """N(0, sqrt(2 / fan_in)): keeps activation variance steady through ReLU layers."""
@@ -66,7 +66,7 @@ def he_normal(shape, rng: np.random.Generator, fan_in: int | None = None) -> np.
 
 
 def xavier_normal(shape, rng: np.random.Generator, fan_in: int | None = None) -> np.ndarray:
-    """N(0, sqrt(1 / fan_in)), the seed's Xavier rule for sigmoid and softmax layers."""
+    """N(0, sqrt(1 / fan_in)): Xavier's rule for sigmoid and softmax layers."""
     fan_in = fan_in_and_fan_out(shape)[0] if fan_in is None else fan_in
     return rng.standard_normal(shape) * np.sqrt(1.0 / fan_in)
 

@@ -9,10 +9,10 @@ from tinygrad_np.tensor import Tensor
 
 
 class Linear(Module):
-    """x @ W + b with W of shape (in_features, out_features), as in the seed's Z = A . W + b.
+    """Z = A W + b, with W of shape (in_features, out_features) and A a batch of rows (N, in_features).
 
     The weight is transposed against torch.nn.Linear's (out_features, in_features): the one
-    deliberate difference from PyTorch, kept so the code reads like the seed's formulas.
+    deliberate difference from PyTorch, kept so the code reads like the formula Z = A W + b.
 
     `init` names the weight initializer ('he_normal' for ReLU layers, 'xavier_normal' for
     sigmoid/softmax layers) or is a function (shape, rng) -> array; biases start at zero. The

@@ -46,6 +46,7 @@ class Module:
         return output
 
     def forward(self, *args, **kwargs):
+        """The module's computation; subclasses define it, and calling the module runs it."""
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __setattr__(self, name: str, value) -> None:
@@ -59,9 +60,11 @@ class Module:
 
     # ---- the tree ---------------------------------------------------------------------------
     def named_children(self) -> Iterator:
+        """(attribute name, module) for each direct sub-module."""
         return ((name, value) for name, value in vars(self).items() if isinstance(value, Module))
 
     def children(self) -> Iterator:
+        """The direct sub-modules."""
         return (child for _, child in self.named_children())
 
     def named_modules(self, prefix: str = "") -> Iterator:
@@ -79,6 +82,7 @@ class Module:
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator:
+        """This module and every module below it, each once."""
         return (module for _, module in self.named_modules())
 
     def named_parameters(self, prefix: str = "") -> Iterator:
@@ -93,6 +97,7 @@ class Module:
                     yield _dotted(module_name, name), value
 
     def parameters(self) -> list:
+        """Every trainable Parameter of this module and those below it, each once (for an optimizer)."""
         return [parameter for _, parameter in self.named_parameters()]
 
     def apply(self, fn: Callable) -> "Module":
@@ -129,10 +134,12 @@ class Module:
                     yield _dotted(module_name, name), array
 
     def buffers(self) -> list:
+        """Every buffer (non-trained state such as running statistics) that is set, this module's first."""
         return [array for _, array in self.named_buffers()]
 
     # ---- modes ------------------------------------------------------------------------------
     def zero_grad(self) -> None:
+        """Reset every parameter's `.grad` to None, as before a new backward pass."""
         for parameter in self.parameters():
             parameter.grad = None
 
@@ -149,6 +156,7 @@ class Module:
         return self
 
     def eval(self) -> "Module":
+        """Switch to evaluation behaviour (no dropout, running statistics): train(False)."""
         return self.train(False)
 
     # ---- state ------------------------------------------------------------------------------
@@ -185,6 +193,7 @@ class Module:
 
     # ---- description ------------------------------------------------------------------------
     def extra_repr(self) -> str:
+        """The layer's settings shown inside its repr, e.g. `in_features=784, out_features=10`."""
         return ""
 
     def __repr__(self):

@@ -85,4 +85,5 @@ class Pad(Function):
     def forward(self, x, widths=None, value=0.0):
         return window.pad(x, widths, value)
 
-    def backward(self, ops, g, out, x): return ops.pad(g, tuple((-before, -after) for before, after in self.params["widths"]))
+    def backward(self, ops, g, out, x):
+        return ops.pad(g, tuple((-before, -after) for before, after in self.params["widths"]))
