@@ -19,8 +19,8 @@ from mnist.data import IMAGE_SHAPE, NUM_CLASSES, load_dataset, to_features
 from mnist.errors import MnistError, UsageError
 from mnist.model import ACTIVATIONS, DEFAULT_LAYER_SIZES, MAX_PARAMETERS, MLP
 from tinygrad_np import Tensor, viz
-from tinygrad_np.viz.walk import walk_format
 from tinygrad_np.nn.functional import cross_entropy
+from tinygrad_np.viz.walk import walk_format
 
 PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
 
