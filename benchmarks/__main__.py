@@ -12,9 +12,9 @@ from pathlib import Path
 
 from benchmarks import allocation, end_to_end, machine, overhead, report, throughput
 from benchmarks.frameworks import TORCH_MISSING, torch
-from mnist import data as mnist_data
 from mnist.allocator import keep_freed_memory
 from mnist.atomic import atomic_write
+from mnist.data import dataset as mnist_data
 from tinygrad_np.optim import axpy
 
 RESULTS = Path(__file__).resolve().parent / "results"

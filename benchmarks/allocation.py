@@ -48,7 +48,7 @@ def _child(layer_spec: str, batch_size: str, dtype: str, which: str, setting: st
         if not keep_freed_memory():
             raise SystemExit("mallopt is not available here (not glibc, or GLIBC_TUNABLES sets malloc)")
     from benchmarks.trainers import Workload
-    from mnist import data as mnist_data
+    from mnist.data import dataset as mnist_data
 
     dataset = mnist_data.load_dataset()
     workload = Workload(mnist_data.to_features(dataset.train_images[:SAMPLES]), dataset.train_labels[:SAMPLES],

@@ -8,7 +8,7 @@ from typing import Iterator
 
 from mnist.allocator import keep_freed_memory
 from mnist.errors import MnistError, UsageError
-from mnist.stopping import Interrupted, stop_on_signals
+from mnist.training.stopping import Interrupted, stop_on_signals
 
 # Each module defines `add_parser(subparsers)` (which sets `func` on its parser) and the function it runs.
 COMMAND_MODULES = ["train", "evaluate", "predict", "compare", "graph"]

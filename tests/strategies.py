@@ -2,7 +2,7 @@
 
     from strategies import arrays, shapes, broadcastable_shapes, axes_and_keepdims
 
-(pytest puts tests/ on sys.path, as tests/ has a conftest.py and no __init__.py.)
+(pyproject.toml puts tests/ on sys.path for pytest, so tests in tests/library and tests/app import it.)
 
 Arrays are float64 and small: at most MAX_SIDE ** MAX_DIMS = 27 elements, so an element-by-element
 finite-difference check stays cheap. Shapes include 0-d arrays and size-1 axes, the cases that
@@ -19,7 +19,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from mnist import reference_cnn as cnn
+from mnist.reference import cnn as cnn
 
 MAX_DIMS = 3
 MAX_SIDE = 3
@@ -191,7 +191,7 @@ def programs(draw, num_leaves, unary_names, binary_names, min_steps=1, max_steps
     return steps
 
 
-# ---- small CNNs for the closed-form reference (mnist.reference_cnn) ----------------------------
+# ---- small CNNs for the closed-form reference (mnist.reference.cnn) ----------------------------
 def _side_pairs(low, high):
     """A kernel or stride side as PyTorch takes it: an int, or an (h, w) pair."""
     return st.one_of(st.integers(low, high), st.tuples(st.integers(low, high), st.integers(low, high)))

@@ -3,9 +3,9 @@ import argparse
 import math
 from pathlib import Path
 
-from mnist.config import RANGES, Range
-from mnist.data import IMAGE_SHAPE, NUM_CLASSES
-from mnist.model import check_layer_sizes
+from mnist.data.dataset import IMAGE_SHAPE, NUM_CLASSES
+from mnist.models.mlp import check_layer_sizes
+from mnist.training.config import RANGES, Range
 
 
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):

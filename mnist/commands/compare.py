@@ -15,13 +15,13 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from mnist import reference
 from mnist.atomic import make_folder
 from mnist.commands import arguments
-from mnist.data import iterate_minibatches, load_dataset, one_hot, to_features
+from mnist.data.dataset import iterate_minibatches, load_dataset, one_hot, to_features
 from mnist.errors import UsageError
-from mnist.model import DEFAULT_LAYER_SIZES, MLP
-from mnist.plots import save_figure
+from mnist.models.mlp import DEFAULT_LAYER_SIZES, MLP
+from mnist.reference import mlp as reference
+from mnist.report.plots import save_figure
 from tinygrad_np import Tensor, nn
 from tinygrad_np.nn.functional import cross_entropy
 from tinygrad_np.optim import SGD

@@ -3,10 +3,10 @@
 import numpy as np
 
 from mnist.commands import arguments
-from mnist.data import load_dataset
+from mnist.data.dataset import load_dataset
+from mnist.models.saved_model import SavedModel
 from mnist.output_folder import claim_output_folder
-from mnist.report import REPORT_NAMES, evaluate_and_report
-from mnist.saved_model import SavedModel
+from mnist.report.summary import REPORT_NAMES, evaluate_and_report
 
 
 def add_parser(subparsers) -> None:

@@ -11,9 +11,9 @@ import numpy as np
 
 from mnist.atomic import atomic_write, make_folder
 from mnist.commands import arguments
-from mnist.data import IMAGE_SHAPE, NUM_CLASSES, load_dataset, to_features
+from mnist.data.dataset import IMAGE_SHAPE, NUM_CLASSES, load_dataset, to_features
 from mnist.errors import MnistError, UsageError
-from mnist.model import ACTIVATIONS, DEFAULT_LAYER_SIZES, MAX_PARAMETERS, MLP
+from mnist.models.mlp import ACTIVATIONS, DEFAULT_LAYER_SIZES, MAX_PARAMETERS, MLP
 from tinygrad_np import Tensor, viz
 from tinygrad_np.nn.functional import cross_entropy
 

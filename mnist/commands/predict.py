@@ -4,10 +4,10 @@ import numpy as np
 from PIL import PngImagePlugin
 
 from mnist.commands import arguments
-from mnist.data import IMAGE_SHAPE, load_dataset
+from mnist.data.dataset import IMAGE_SHAPE, load_dataset
 from mnist.errors import DataError
-from mnist.evaluation import predict_probabilities
-from mnist.saved_model import SavedModel
+from mnist.models.saved_model import SavedModel
+from mnist.report.evaluation import predict_probabilities
 
 
 def add_parser(subparsers) -> None:

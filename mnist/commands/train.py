@@ -4,15 +4,15 @@ from dataclasses import fields
 from pathlib import Path
 
 from mnist.commands import arguments
-from mnist.config import OPTIMIZERS, SCHEDULES, SettingError, TrainConfig
 from mnist.errors import TrainingDiverged, UsageError
-from mnist.history import HISTORY_NAMES
-from mnist.model import ACTIVATIONS
+from mnist.models.mlp import ACTIVATIONS
 from mnist.output_folder import claim_output_folder
-from mnist.plots import LEARNING_CURVES, plot_learning_curves
-from mnist.report import REPORT_NAMES, evaluate_and_report
-from mnist.stopping import Interrupted
-from mnist.train import CHECKPOINT_NAME, Trainer, prepare_data, read_run_config
+from mnist.report.history import HISTORY_NAMES
+from mnist.report.plots import LEARNING_CURVES, plot_learning_curves
+from mnist.report.summary import REPORT_NAMES, evaluate_and_report
+from mnist.training.config import OPTIMIZERS, SCHEDULES, SettingError, TrainConfig
+from mnist.training.stopping import Interrupted
+from mnist.training.trainer import CHECKPOINT_NAME, Trainer, prepare_data, read_run_config
 
 DEFAULTS = TrainConfig()
 DEFAULT_OUT = Path("runs/latest")
@@ -128,7 +128,7 @@ def run(args) -> int:
 
 def _stopped(trainer: Trainer, stop: Interrupted) -> int:
     """The end of a stopped run: the learning curves of the epochs done, or why there are none,
-    and how to go on. A second signal is ignored (mnist.stopping), so this runs to its end."""
+    and how to go on. A second signal is ignored (mnist.training.stopping), so this runs to its end."""
     lines = []
     if trainer.progress.history:
         plot_learning_curves(trainer.progress.history, trainer.out_dir / LEARNING_CURVES)
