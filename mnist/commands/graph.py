@@ -84,10 +84,12 @@ def run(args) -> int:
 
 
 def _batch(layer_sizes, batch_size, seed):
-    """(inputs, labels): real test images when the sizes fit MNIST, else seeded random ones."""
+    """(inputs, labels): real test images when the sizes fit MNIST, else seeded random ones. Rows
+    of pixels either way, so the picture starts at the input the first Linear layer takes."""
     if layer_sizes[0] == PIXELS and layer_sizes[-1] == NUM_CLASSES:
         dataset = load_dataset()
-        return Tensor(to_features(dataset.test_images[:batch_size])), dataset.test_labels[:batch_size].astype(np.intp)
+        images = to_features(dataset.test_images[:batch_size])
+        return Tensor(images.reshape(len(images), PIXELS)), dataset.test_labels[:batch_size].astype(np.intp)
     rng = np.random.default_rng(seed)
     return (Tensor(rng.random((batch_size, layer_sizes[0]), dtype=np.float32)),
             rng.integers(0, layer_sizes[-1], size=batch_size))

@@ -1,13 +1,12 @@
 """The MNIST data layer: find, verify and load the IDX files, then shape them into model inputs.
 
     dataset = load_dataset()                      # vendored MNIST, checked against SHA256SUMS
-    x = to_features(dataset.train_images)         # (60000, 784) float32 in [0, 1]
+    x = to_features(dataset.train_images)         # (60000, 1, 28, 28) float32 in [0, 1]
     for batch in iterate_minibatches(len(x), 128, np.random.default_rng(0)): ...
 """
 
 import functools
 import hashlib
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,9 +143,9 @@ def _verify_folder(folder):
 # --- model inputs ---------------------------------------------------------------------------
 
 def to_features(images, dtype=np.float32) -> np.ndarray:
-    """uint8 images (N, 28, 28) as rows of pixel values in [0, 1]: (N, 784), the MLP's input."""
-    rows = images.reshape(len(images), math.prod(images.shape[1:]))  # not -1: it fails for N = 0
-    return np.divide(rows, 255, dtype=dtype)
+    """uint8 images (N, 28, 28) as one-channel images of pixel values in [0, 1]: (N, 1, 28, 28),
+    what every model takes (the MLP flattens them itself)."""
+    return np.divide(images[:, None], 255, dtype=dtype)
 
 
 @dataclass(frozen=True)

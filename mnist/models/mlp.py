@@ -1,4 +1,6 @@
 """The MLP of the seed, built only from tinygrad_np: Z = A_prev . W + b, hidden g, softmax output."""
+import math
+
 import numpy as np
 
 from tinygrad_np import nn
@@ -52,7 +54,8 @@ class MLP(nn.Module):
     the cross-entropy loss). `layers` holds Linear, activation (and Dropout when dropout > 0) in
     order, so parameters are named `layers.0.weight`, `layers.2.weight`, ... without dropout and
     `layers.0.weight`, `layers.3.weight`, ... with it.
-    `activation` is one name for every hidden layer or a list with one name per hidden layer."""
+    `activation` is one name for every hidden layer or a list with one name per hidden layer.
+    Takes images (N, 1, 28, 28), flattened to rows of pixels first, or rows (N, layer_sizes[0])."""
 
     def __init__(self, layer_sizes=DEFAULT_LAYER_SIZES, activation="relu", dropout: float = 0.0,
                  seed: int = 0, dtype=np.float32):
@@ -79,11 +82,13 @@ class MLP(nn.Module):
         self.layers = nn.Sequential(*modules)
 
     def forward(self, x):
+        if x.ndim > 2:  # N rows of pixels; not reshape(N, -1), which cannot work out -1 for N = 0
+            x = x.reshape(x.shape[0], math.prod(x.shape[1:]))
         return self.layers(x)
+
+    @property
+    def num_classes(self) -> int:
+        return self.layer_sizes[-1]
 
     def linear_layers(self) -> list:
         return [module for module in self.layers if isinstance(module, nn.Linear)]
-
-    def config(self) -> dict:
-        """What a checkpoint stores to rebuild this model."""
-        return {"layer_sizes": list(self.layer_sizes), "activation": self.activation, "dropout": self.dropout}

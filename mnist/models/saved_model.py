@@ -1,9 +1,11 @@
 """Rebuild a trained model, and its input preprocessing, from a checkpoint alone."""
+import math
+
 import numpy as np
 
 from mnist.data.dataset import Standardizer, to_features
 from mnist.errors import CheckpointError
-from mnist.models.mlp import MLP
+from mnist.models.registry import build_model, model_kind
 from mnist.training.checkpoint import load_checkpoint
 
 
@@ -11,7 +13,8 @@ class SavedModel:
     def __init__(self, path):
         parameters, _, record = load_checkpoint(path)  # the record's every field is checked there
         self.path = path
-        self.model = MLP(**record["model"])
+        self.model = build_model(record["model"])
+        self.input_size = model_kind(record["model"]["kind"]).input_size(record["model"]["settings"])
         try:
             self.model.load_state_dict(parameters)
         except (KeyError, ValueError) as error:
@@ -40,7 +43,8 @@ class SavedModel:
     def features(self, images: np.ndarray) -> np.ndarray:
         """uint8 (N, 28, 28) images as the model's inputs, preprocessed as in training."""
         features = to_features(images)
-        if features.shape[1] != self.model.layer_sizes[0]:
-            raise CheckpointError(f"{self.path}: the model takes {self.model.layer_sizes[0]} inputs, "
-                                  f"these images have {features.shape[1]} pixels")
+        pixels = math.prod(features.shape[1:])
+        if pixels != self.input_size:
+            raise CheckpointError(f"{self.path}: the model takes {self.input_size} inputs, "
+                                  f"these images have {pixels} pixels")
         return self.standardizer.transform(features) if self.standardizer else features

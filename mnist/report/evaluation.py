@@ -15,7 +15,7 @@ def predict_probabilities(model, features: np.ndarray, chunk: int = 2000) -> np.
                  for start in range(0, len(features), chunk)]
     finally:
         model.train(was_training)
-    return np.concatenate(parts) if parts else np.zeros((0, model.layer_sizes[-1]))
+    return np.concatenate(parts) if parts else np.zeros((0, model.num_classes))
 
 
 @no_grad()

@@ -26,7 +26,9 @@ from mnist.atomic import atomic_write
 from mnist.errors import CheckpointError
 from mnist.training.run_record import RecordError, expected_arrays
 
-FORMAT_VERSION = 1
+# 2: the record names the model's kind ({"kind": "mlp", "settings": {...}}, and config.model).
+# 1: MLPs only, the record's "model" being the MLP's settings; read by upgrading the record.
+FORMAT_VERSION = 2
 _RECORD_KEY = "record.json"
 MAX_RECORD_BYTES = 16 * 2**20  # JSON of some 80,000 epochs of history
 # What zipfile, zlib and NumPy's .npy header parser raise on bytes they cannot make sense of:
@@ -101,9 +103,24 @@ def _read_record(archive, info, path) -> dict:
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise CheckpointError(f"{path}: the run record inside is corrupt: {error}") from None
     version = document.get("format_version") if isinstance(document, dict) else None
+    if version == 1:
+        return _upgrade_from_format_1(document)
     if version != FORMAT_VERSION:
-        raise CheckpointError(f"{path}: checkpoint format {version!r}, this program reads format {FORMAT_VERSION}")
+        raise CheckpointError(f"{path}: checkpoint format {version!r}, this program reads formats 1 and "
+                              f"{FORMAT_VERSION}")
     return document
+
+
+def _upgrade_from_format_1(document: dict) -> dict:
+    """A format-1 record (written before the model registry, when every model was an MLP) as
+    format 2 says it: the same run, its model named. Fields of the wrong type are left as they
+    are, for the record's checks to name."""
+    upgraded = {**document, "format_version": FORMAT_VERSION}
+    if isinstance(document.get("model"), dict):
+        upgraded["model"] = {"kind": "mlp", "settings": document["model"]}
+    if isinstance(document.get("config"), dict):
+        upgraded["config"] = {"model": "mlp", **document["config"]}
+    return upgraded
 
 
 def _read_array(archive, info, path, name: str, shape, dtype) -> np.ndarray:

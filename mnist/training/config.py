@@ -9,6 +9,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 
 from mnist.models.mlp import ACTIVATIONS, DEFAULT_LAYER_SIZES, check_layer_sizes
+from mnist.models.registry import KINDS
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "step", "cosine")
@@ -59,7 +60,8 @@ RANGES = {
     "train_limit": Range(int, 1),
     "test_limit": Range(int, 1),
 }
-CHOICES = {"activation": tuple(sorted(ACTIVATIONS)), "optimizer": OPTIMIZERS, "schedule": SCHEDULES}
+CHOICES = {"model": tuple(KINDS), "activation": tuple(sorted(ACTIVATIONS)), "optimizer": OPTIMIZERS,
+           "schedule": SCHEDULES}
 OPTIONAL = ("train_limit", "test_limit", "data_dir")  # None means: all images, the vendored MNIST
 
 
@@ -73,6 +75,7 @@ class SettingError(ValueError):
 
 @dataclass
 class TrainConfig:
+    model: str = "mlp"  # a kind of mnist.models.registry; the settings below that it uses build it
     layer_sizes: tuple = DEFAULT_LAYER_SIZES
     activation: str = "relu"
     dropout: float = 0.0

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
-from mnist.models.mlp import parameter_shapes
+from mnist.models.registry import model_kind, model_record
 from mnist.report.history import COLUMNS
 from mnist.training.config import Range, SettingError, TrainConfig
 from mnist.training.optimizers import build_optimizer
@@ -64,10 +64,11 @@ def expected_arrays(record) -> dict:
         config = TrainConfig.from_dict(record["config"])
     except SettingError as error:
         raise RecordError(f"config.{error.setting}", error.problem) from None
-    model = {"layer_sizes": list(config.layer_sizes), "activation": config.activation, "dropout": config.dropout}
+    model = model_record(config)
     if record["model"] != model:
-        raise RecordError("model", f"must be the model the settings describe, {model}, got {record['model']!r}")
-    _check_class_names(record["class_names"], config.layer_sizes[-1])
+        raise RecordError("model", f"must be the model the settings describe, {model}, got {_shown(record['model'])}")
+    kind = model_kind(config.model)
+    _check_class_names(record["class_names"], kind.num_classes(model["settings"]))
     _check_optional("standardizer", record["standardizer"], config.standardize)
     if record["standardizer"] is not None:
         _check_numbers(record["standardizer"], STANDARDIZER_RANGES, "standardizer")
@@ -75,7 +76,7 @@ def expected_arrays(record) -> dict:
     if record["dropout_rng"] is not None:
         _check_generator_state(record["dropout_rng"])
     _check_progress(record["progress"], config)
-    shapes = parameter_shapes(config.layer_sizes, config.dropout)
+    shapes = kind.parameter_shapes(model["settings"])
     arrays = {f"param/{name}": (shape, PARAMETER_DTYPE) for name, shape in shapes.items()}
     arrays.update(_optimizer_arrays(record["optimizer"], config, list(shapes.values())))
     return arrays

@@ -14,7 +14,7 @@ import numpy as np
 from mnist.atomic import make_folder
 from mnist.data import dataset as mnist_data
 from mnist.errors import CheckpointError, DataError, TrainingDiverged
-from mnist.models.mlp import MLP
+from mnist.models.registry import build_model, model_record
 from mnist.report.evaluation import loss_and_accuracy
 from mnist.report.history import write_history
 from mnist.training import stopping as stopping
@@ -25,6 +25,7 @@ from mnist.training.progress import ProgressBar
 from mnist.training.run_record import Progress
 from tinygrad_np import Tensor, nn, no_grad
 from tinygrad_np.nn.functional import cross_entropy
+from tinygrad_np.nn.module import forward_hooks
 
 CHECKPOINT_NAME = "checkpoint.npz"
 
@@ -71,7 +72,7 @@ def read_run_config(checkpoint_path) -> TrainConfig:
 class Trainer:
     def __init__(self, config: TrainConfig, data: PreparedData, out_dir: Path, log=print):
         self.config, self.data, self.out_dir, self.log = config, data, Path(out_dir), log
-        self.model = MLP(config.layer_sizes, config.activation, config.dropout, seed=config.seed)
+        self.model = build_model(model_record(config), seed=config.seed)
         self.parameters = dict(self.model.named_parameters())
         self.optimizer = build_optimizer(config, list(self.parameters.values()))
         self.batches_per_epoch = -(-len(data.train_x) // config.batch_size)
@@ -90,7 +91,7 @@ class Trainer:
 
     def record(self) -> dict:
         """What a checkpoint holds besides the arrays (mnist.training.run_record says what it must hold)."""
-        return {"model": self.model.config(), "config": self.config.to_dict(),
+        return {"model": model_record(self.config), "config": self.config.to_dict(),
                 "progress": vars(self.progress), "dropout_rng": self._dropout_rng_state(),
                 "standardizer": vars(self.data.standardizer) if self.data.standardizer else None,
                 "class_names": list(self.data.class_names)}
@@ -191,17 +192,24 @@ class Trainer:
     def _overflowing_layer(self, x: np.ndarray) -> list:
         """With finite parameters, a non-finite loss means some layer's output overflowed: the
         parameters of the first layer whose output on `x` is not finite (the last layer's when
-        only the softmax overflowed, its logits too far apart)."""
+        only the softmax overflowed, its logits too far apart). Layers are the model's modules
+        without children, in the order the forward pass calls them, whatever the architecture."""
+        names = {id(module): name for name, module in self.model.named_modules()}
+        called = []  # (name, module, output finite) of each layer, in call order
+
+        def watch(module, args, kwargs, output):
+            if next(module.named_children(), None) is None:
+                called.append((names[id(module)], module, bool(np.isfinite(output.data).all())))
+
         self.model.eval()
+        forward_hooks.append(watch)
         try:
-            output = Tensor.from_numpy(x)
-            for name, module in self.model.layers.named_children():
-                output = module(output)
-                if not np.isfinite(output.data).all():
-                    break
+            self.model(Tensor.from_numpy(x))
         finally:
+            forward_hooks.remove(watch)
             self.model.train()
-        return [f"layers.{name}.{parameter}" for parameter, _ in module.named_parameters()]
+        name, module, _ = next((layer for layer in called if not layer[2]), called[-1])
+        return [f"{name}.{parameter}" for parameter, _ in module.named_parameters()]
 
     def _diverged(self, what: str, names: list, step: int = None) -> None:
         """Raise TrainingDiverged for `step` (default: the one being taken), naming `names`."""

@@ -3,6 +3,7 @@ import json
 import re
 import struct
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from test_training import synthetic_data
 from mnist.errors import CheckpointError
 from mnist.models.mlp import MLP, parameter_shapes
 from mnist.models.saved_model import SavedModel
-from mnist.training.checkpoint import load_checkpoint, save_checkpoint
+from mnist.training.checkpoint import FORMAT_VERSION, load_checkpoint, save_checkpoint
 from mnist.training.config import TrainConfig
 from mnist.training.trainer import Trainer
 
@@ -79,8 +80,46 @@ def test_saved_model_rebuilds_the_trained_network(trained):
     trainer, path = trained
     saved = SavedModel(path)
     assert_same_state(saved.model.state_dict(), trainer.model.state_dict())
-    assert saved.model.config() == trainer.model.config()
+    assert (type(saved.model), saved.model.layer_sizes, saved.model.dropout) == \
+        (type(trainer.model), trainer.model.layer_sizes, trainer.model.dropout)
     assert saved.class_names == ("a", "b", "c") and not saved.model.training
+
+
+# Written by the program before the model registry (format 1): `make_trainer`'s settings with
+# epochs=2, trained on synthetic_data(). Its record's "model" is the MLP's settings, its config has
+# no "model".
+FORMAT_1 = Path(__file__).parent / "data" / "format-1-checkpoint.npz"
+
+
+def test_a_format_1_checkpoint_loads_and_resumes_as_if_never_interrupted(tmp_path):
+    with np.load(FORMAT_1) as archive:
+        written = {name.removeprefix("param/"): archive[name] for name in archive if name.startswith("param/")}
+    assert json.loads(np.load(FORMAT_1)["record.json"].tobytes())["format_version"] == 1
+    saved = SavedModel(FORMAT_1)
+    assert_same_state(saved.model.state_dict(), written)
+    assert saved.record["model"] == {"kind": "mlp", "settings": {"layer_sizes": [6, 5, 3], "activation": "relu",
+                                                                  "dropout": 0.3}}
+    today = make_trainer(tmp_path / "today", epochs=2)
+    today.run()  # the same run with today's code: the same parameters, bit for bit
+    assert_same_state(today.model.state_dict(), written)
+    extended = []
+    for checkpoint in (FORMAT_1, today.checkpoint_path):
+        trainer = make_trainer(tmp_path / f"extended{len(extended)}", epochs=3)
+        trainer.restore(checkpoint)
+        trainer.run()
+        extended.append(trainer)
+    assert_same_state(extended[0].model.state_dict(), extended[1].model.state_dict())
+    assert [{**row, "train_seconds": 0} for row in extended[0].progress.history] == \
+        [{**row, "train_seconds": 0} for row in extended[1].progress.history]
+    assert load_checkpoint(extended[0].checkpoint_path)[2]["format_version"] == FORMAT_VERSION
+
+
+@pytest.mark.parametrize("version", [0, 99, "2", None])
+def test_a_format_this_program_does_not_read_is_refused_naming_it(trained, version):
+    _, path = trained
+    rewrite(path, edit_record(lambda r: r.update(format_version=version)))
+    message = assert_checkpoint_error(load_checkpoint, path)
+    assert f"checkpoint format {version!r}, this program reads formats 1 and {FORMAT_VERSION}" in message
 
 
 # ---- broken files --------------------------------------------------------------------------
@@ -215,7 +254,7 @@ def test_parameters_that_do_not_fit_the_model_are_a_checkpoint_error(trained, mi
 
 @pytest.mark.parametrize("loader, change", [
     ("SavedModel", edit_record(lambda r: r.pop("class_names"))),
-    ("SavedModel", edit_record(lambda r: r["model"].update(activation="softplus"))),
+    ("SavedModel", edit_record(lambda r: r["model"]["settings"].update(activation="softplus"))),
     ("SavedModel", edit_record(lambda r: r.update(standardizer={"mean": 0.1}))),
     ("Trainer.restore", edit_record(lambda r: r.pop("progress"))),
     ("Trainer.restore", edit_record(lambda r: r["progress"].update(epochs=3))),
@@ -246,9 +285,9 @@ RECORD_FIELDS = {
     "more epochs done than planned": (lambda r: r["progress"].update(epoch=99), "progress.epoch"),
     "standardizer mean a string": (lambda r: (r["config"].update(standardize=True),
                                               r.update(standardizer={"mean": "x", "std": 0.3})), "standardizer.mean"),
-    "a billion hidden units": (lambda r: [part.update(layer_sizes=[6, 10**9, 3]) for part in (r["config"], r["model"])],
+    "a billion hidden units": (lambda r: [part.update(layer_sizes=[6, 10**9, 3]) for part in (r["config"], r["model"]["settings"])],
                                "config.layer_sizes"),
-    "model unlike the settings": (lambda r: r["model"].update(layer_sizes=[6, 4, 3]), "model"),
+    "model unlike the settings": (lambda r: r["model"]["settings"].update(layer_sizes=[6, 4, 3]), "model"),
     "optimizer hyperparameter a string": (lambda r: r["optimizer"].update(momentum="x"), "optimizer.momentum"),
     "dropout state missing": (lambda r: r.update(dropout_rng=None), "dropout_rng"),
     "dropout state out of range": (lambda r: r["dropout_rng"]["state"].update(state=10**60), "dropout_rng.state.state"),

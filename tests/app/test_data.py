@@ -218,17 +218,17 @@ def test_a_corrupt_file_in_a_folder_is_reported(tmp_path):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @given(images=hnp.arrays(np.uint8, st.tuples(st.integers(0, 5), st.just(28), st.just(28))))
-def test_to_features_flattens_and_scales_to_unit_range(dtype, images):
+def test_to_features_gives_one_channel_images_in_unit_range(dtype, images):
     features = to_features(images, dtype)
-    assert features.shape == (len(images), 784) and features.dtype == dtype
+    assert features.shape == (len(images), 1, 28, 28) and features.dtype == dtype
     assert np.all((features >= 0) & (features <= 1))
-    for row, image in zip(features, images):
-        np.testing.assert_allclose(row * 255, image.ravel(), rtol=1e-6)
+    for feature, image in zip(features, images, strict=True):
+        np.testing.assert_allclose(feature[0] * 255, image, rtol=1e-6)
 
 
 def test_to_features_keeps_black_and_white_exact():
     features = to_features(np.array([[[0, 255]]], np.uint8))
-    assert features.tolist() == [[0.0, 1.0]]
+    assert features.tolist() == [[[[0.0, 1.0]]]]
 
 
 def test_standardizer_centers_and_scales_the_features_it_was_fitted_on(mnist):

@@ -126,7 +126,7 @@ def test_a_record_asking_for_a_billion_hidden_units_is_refused(checkpoint, tmp_p
     path = tmp_path / "checkpoint.npz"
     shutil.copy(checkpoint, path)
     huge = [784, 10**9, 10]
-    rewrite(path, edit_record(lambda r: [part.update(layer_sizes=huge) for part in (r["config"], r["model"])]))
+    rewrite(path, edit_record(lambda r: [part.update(layer_sizes=huge) for part in (r["config"], r["model"]["settings"])]))
     result = run_measured("evaluate", "--checkpoint", path, "--out", tmp_path)
     assert_refused_cheaply(result, path)
     assert "config.layer_sizes" in result.stderr

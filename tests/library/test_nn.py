@@ -280,6 +280,15 @@ def test_mlp_default_layers():
     assert out.shape == (2, 10) and out.dtype == np.float32
 
 
+@pytest.mark.parametrize("count", [0, 3])
+def test_mlp_takes_images_and_flattens_them_itself(count):
+    model = MLP((784, 8, 10), seed=1)
+    images = np.random.default_rng(0).random((count, 1, 28, 28), dtype=np.float32)
+    from_images = model(Tensor(images))
+    assert from_images.shape == (count, 10) and model.num_classes == 10
+    np.testing.assert_array_equal(from_images.data, model(Tensor(images.reshape(count, 784))).data)
+
+
 @given(st.lists(st.integers(1, 6), min_size=2, max_size=5), st.sampled_from(["relu", "sigmoid", "tanh"]),
        st.sampled_from([0.0, 0.5]))
 def test_mlp_builds_the_layer_sizes_it_is_given(layer_sizes, activation, dropout):
