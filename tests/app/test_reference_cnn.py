@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
 from strategies import cnn_specs, cnns
 
-from mnist.reference import cnn as cnn
+from mnist.reference import cnn
+from mnist.reference import network
 
 STEP = 1e-6
 
@@ -73,10 +74,10 @@ def kink_pattern(specs, cache) -> list:
     entries are each max-pool window's maxima (for the layers present in the cache)."""
     pattern = []
     for index, spec in enumerate(specs):
-        A_prev = cache.get(cnn.output_key(index - 1, specs))
-        if isinstance(spec, cnn.ReLU) and A_prev is not None:
+        A_prev = cache.get(network.output_key(index - 1, specs))
+        if isinstance(spec, network.ReLU) and A_prev is not None:
             pattern.append(A_prev > 0)
-        elif isinstance(spec, cnn.MaxPool2d) and A_prev is not None:
+        elif isinstance(spec, network.MaxPool2d) and A_prev is not None:
             pattern.append(window_maxima(A_prev, spec.kernel_size, spec.stride))
     return pattern
 
@@ -117,17 +118,17 @@ def random_direction(rng, shape, movable=None):
 def movable_entries(A, following):
     """Where the entries of a layer's output can move without sitting on a kink of the next layer:
     not at a ReLU's 0 (ReLU'(0) = 0 is a convention), not tied for a max pool window's maximum."""
-    if isinstance(following, cnn.ReLU):
+    if isinstance(following, network.ReLU):
         return A != 0
-    if isinstance(following, cnn.MaxPool2d):
+    if isinstance(following, network.MaxPool2d):
         return ~tied_entries(A, following.kernel_size, following.stride)
     return None
 
 
 def check_parameter_gradients(specs, params, X, Y, rng) -> None:
     """Every dW and db against the central difference of J along a random direction."""
-    loss, cache = cnn.forward(params, specs, X, Y)
-    grads = cnn.backward(params, specs, cache, Y)
+    loss, cache = network.forward(params, specs, X, Y)
+    grads = network.backward(params, specs, cache, Y)
     for name, value in params.items():
         direction = random_direction(rng, value.shape)
         numeric = directional_derivative(loss_of_parameter(params, specs, X, Y, name), value, direction, specs)
@@ -136,25 +137,25 @@ def check_parameter_gradients(specs, params, X, Y, rng) -> None:
 
 def check_layer_output_gradients(specs, params, X, Y, rng) -> None:
     """dX and every layer's dZ or dA, over m, against the central difference of J along a random direction."""
-    loss, cache = cnn.forward(params, specs, X, Y)
-    grads = cnn.backward(params, specs, cache, Y, input_gradient=True)
+    loss, cache = network.forward(params, specs, X, Y)
+    grads = network.backward(params, specs, cache, Y, input_gradient=True)
     for index in range(-1, len(specs)):
-        key = cnn.output_key(index, specs)
+        key = network.output_key(index, specs)
         following = specs[index + 1] if index + 1 < len(specs) else None
         direction = random_direction(rng, cache[key].shape, movable_entries(cache[key], following))
         numeric = directional_derivative(loss_of_layer_output(params, specs, Y, index), cache[key], direction, specs)
-        assert_matches_central_difference(grads[cnn.gradient_key(key)] / len(X), numeric, direction,
-                                          cnn.gradient_key(key))
+        assert_matches_central_difference(grads[network.gradient_key(key)] / len(X), numeric, direction,
+                                          network.gradient_key(key))
 
 
 def loss_of_parameter(params, specs, X, Y, name):
     """q -> forward with parameter `name` set to q."""
-    return lambda value: cnn.forward({**params, name: value}, specs, X, Y)
+    return lambda value: network.forward({**params, name: value}, specs, X, Y)
 
 
 def loss_of_layer_output(params, specs, Y, index):
     """q -> forward from layer index + 1 on, with layer `index`'s output (the input for -1) set to q."""
-    return lambda value: cnn.forward(params, specs, value, Y, start=index + 1)
+    return lambda value: network.forward(params, specs, value, Y, start=index + 1)
 
 
 # ---- every gradient against a central difference -----------------------------------------------
@@ -197,11 +198,12 @@ ORIGINAL_WEIGHT_GRADIENT, ORIGINAL_AVERAGE_POOL_BACKWARD = cnn.conv2d_weight_gra
 def test_a_broken_formula_fails_the_central_difference_check(monkeypatch, formula, broken, check):
     """The checks above can fail: the kernel left unflipped in dA_prev, the dilation forgotten in
     dW, or the average pool's 1/(kH kW) forgotten, each on a network where it matters."""
-    specs = [cnn.Conv2d(2, 3, 3, stride=2, padding=1, dilation=2), cnn.Sigmoid(), cnn.AvgPool2d(2, stride=1),
-             cnn.Conv2d(3, 2, 2), cnn.Sigmoid(), cnn.Flatten(), cnn.Linear(8, 3)]
+    specs = [network.Conv2d(2, 3, 3, stride=2, padding=1, dilation=2), network.Sigmoid(),
+             network.AvgPool2d(2, stride=1), network.Conv2d(3, 2, 2), network.Sigmoid(), network.Flatten(),
+             network.Linear(8, 3)]
     rng = np.random.default_rng(0)
     params = {name: value + 0.1 * rng.standard_normal(value.shape)
-              for name, value in cnn.init_params(specs, seed=0, dtype=np.float64).items()}
+              for name, value in network.init_params(specs, seed=0, dtype=np.float64).items()}
     X, Y = rng.standard_normal((2, 2, 9, 9)), np.eye(3)[[0, 2]]
     check(specs, params, X, Y, np.random.default_rng(1))  # the formulas as they are pass
     monkeypatch.setattr(cnn, formula, broken)
@@ -225,13 +227,13 @@ def test_conv2d_is_the_sum_over_each_receptive_field(specs_and_shape, seed):
                                rtol=1e-12, atol=1e-12)
 
 
-@given(st.sampled_from([cnn.MaxPool2d, cnn.AvgPool2d]), st.integers(1, 3), st.integers(1, 3),
+@given(st.sampled_from([network.MaxPool2d, network.AvgPool2d]), st.integers(1, 3), st.integers(1, 3),
        st.integers(1, 3), st.integers(0, 2**32 - 1))
 def test_pooling_takes_the_max_or_the_mean_of_each_window(pool, kernel, stride, extra, seed):
     spec = pool(kernel, stride=stride)
     A_prev = np.random.default_rng(seed).standard_normal((2, 3, kernel + extra, kernel + extra + 1))
     windows = pooling_windows(A_prev, spec.kernel_size, spec.stride)
-    if pool is cnn.MaxPool2d:
+    if pool is network.MaxPool2d:
         np.testing.assert_array_equal(spec.forward(A_prev, {}), windows.max(axis=(-2, -1)))
     else:  # two orders of summing k^2 terms: they differ by at most ~k^2 eps times the terms' size
         np.testing.assert_allclose(spec.forward(A_prev, {}), windows.mean(axis=(-2, -1)), rtol=0,
@@ -277,10 +279,10 @@ def test_the_input_gradient_flips_the_kernel():
 def test_default_cnn_names_match_the_autograd_models_parameters():
     """Parameters and gradients keyed `layers.<i>.weight`/`bias` as the autograd model's
     state_dict; dZ after each Conv2d and Linear, dA after every other layer."""
-    params = cnn.init_params(cnn.DEFAULT_CNN, seed=0, dtype=np.float64)
+    params = network.init_params(network.DEFAULT_CNN, seed=0, dtype=np.float64)
     X, Y = np.random.default_rng(0).random((2, 1, 28, 28)), np.eye(10)[[3, 7]]
-    loss, cache = cnn.forward(params, cnn.DEFAULT_CNN, X, Y)
-    grads = cnn.backward(params, cnn.DEFAULT_CNN, cache, Y, input_gradient=True)
+    loss, cache = network.forward(params, network.DEFAULT_CNN, X, Y)
+    grads = network.backward(params, network.DEFAULT_CNN, cache, Y, input_gradient=True)
     assert {name: value.shape for name, value in params.items()} == {
         "layers.0.weight": (32, 1, 5, 5), "layers.0.bias": (32,), "layers.3.weight": (64, 32, 5, 5),
         "layers.3.bias": (64,), "layers.7.weight": (1024, 10), "layers.7.bias": (10,)}
@@ -296,7 +298,7 @@ def test_default_cnn_names_match_the_autograd_models_parameters():
 def test_init_params_have_he_and_xavier_std():
     """He, sqrt(2 / fan_in), where a ReLU follows; Xavier, sqrt(1 / fan_in), for the softmax's
     Linear; fan_in = in_channels kH kW for a convolution. Six standard errors of the sample std."""
-    params = cnn.init_params(cnn.DEFAULT_CNN, seed=1, dtype=np.float64)
+    params = network.init_params(network.DEFAULT_CNN, seed=1, dtype=np.float64)
     for name, fan_in, numerator in [("layers.0.weight", 25, 2), ("layers.3.weight", 800, 2),
                                     ("layers.7.weight", 1024, 1)]:
         W, sigma = params[name], np.sqrt(numerator / fan_in)
@@ -304,21 +306,22 @@ def test_init_params_have_he_and_xavier_std():
 
 
 def test_train_step_lowers_the_loss_on_a_fixed_batch():
-    specs = [cnn.Conv2d(1, 4, 3), cnn.ReLU(), cnn.MaxPool2d(2), cnn.Flatten(), cnn.Linear(36, 3)]
+    specs = [network.Conv2d(1, 4, 3), network.ReLU(), network.MaxPool2d(2), network.Flatten(), network.Linear(36, 3)]
     rng = np.random.default_rng(0)
     X, Y = rng.standard_normal((16, 1, 8, 8)), np.eye(3)[rng.integers(0, 3, 16)]
-    params = cnn.init_params(specs, seed=0, dtype=np.float64)
-    losses = [cnn.train_step(params, specs, X, Y, lr=0.5) for _ in range(40)]
+    params = network.init_params(specs, seed=0, dtype=np.float64)
+    losses = [network.train_step(params, specs, X, Y, lr=0.5) for _ in range(40)]
     assert losses[-1] < losses[0] / 2
 
 
 def test_float32_stays_float32_through_a_training_step():
-    specs = [cnn.Conv2d(2, 3, 3, padding=1), cnn.Sigmoid(), cnn.AvgPool2d(2), cnn.Flatten(), cnn.Linear(12, 2)]
-    params = cnn.init_params(specs, seed=0, dtype=np.float32)
+    specs = [network.Conv2d(2, 3, 3, padding=1), network.Sigmoid(), network.AvgPool2d(2), network.Flatten(),
+             network.Linear(12, 2)]
+    params = network.init_params(specs, seed=0, dtype=np.float32)
     X, Y = np.random.default_rng(0).random((3, 2, 4, 4)), np.eye(2)[[0, 1, 1]]  # float64 in: cast
-    loss, cache = cnn.forward(params, specs, X, Y)
-    grads = cnn.backward(params, specs, cache, Y, input_gradient=True)
-    cnn.train_step(params, specs, X, Y, lr=0.1)
+    loss, cache = network.forward(params, specs, X, Y)
+    grads = network.backward(params, specs, cache, Y, input_gradient=True)
+    network.train_step(params, specs, X, Y, lr=0.1)
     assert {array.dtype for array in [*cache.values(), *grads.values(), *params.values()]} == {np.dtype(np.float32)}
 
 
@@ -329,14 +332,14 @@ def test_rounding_tolerance_covers_float32_on_the_default_cnn():
     1e-3 of its terms, and rounding is relative to the terms (mnist.reference.mlp's tests)."""
     rng = np.random.default_rng(0)
     X, Y = rng.random((8, 1, 28, 28)), np.eye(10)[rng.integers(0, 10, 8)]
-    params = cnn.init_params(cnn.DEFAULT_CNN, seed=0, dtype=np.float64)
-    loss, cache = cnn.forward(params, cnn.DEFAULT_CNN, X, Y)
-    exact = cnn.backward(params, cnn.DEFAULT_CNN, cache, Y, input_gradient=True)
+    params = network.init_params(network.DEFAULT_CNN, seed=0, dtype=np.float64)
+    loss, cache = network.forward(params, network.DEFAULT_CNN, X, Y)
+    exact = network.backward(params, network.DEFAULT_CNN, cache, Y, input_gradient=True)
     params32 = {name: value.astype(np.float32) for name, value in params.items()}
-    loss32, cache32 = cnn.forward(params32, cnn.DEFAULT_CNN, X, Y)
-    assert_smooth_between(cnn.DEFAULT_CNN, cache, cache32)
-    rounded = cnn.backward(params32, cnn.DEFAULT_CNN, cache32, Y, input_gradient=True)
-    tolerance = cnn.rounding_tolerance(np.float32, cnn.DEFAULT_CNN, X.shape)
+    loss32, cache32 = network.forward(params32, network.DEFAULT_CNN, X, Y)
+    assert_smooth_between(network.DEFAULT_CNN, cache, cache32)
+    rounded = network.backward(params32, network.DEFAULT_CNN, cache32, Y, input_gradient=True)
+    tolerance = network.rounding_tolerance(np.float32, network.DEFAULT_CNN, X.shape)
     assert abs(loss32 - loss) <= tolerance * loss
     for name, value in exact.items():
         assert np.max(np.abs(rounded[name] - value)) <= tolerance * np.max(np.abs(value)), name
@@ -355,17 +358,17 @@ def test_rounding_tolerance_covers_float32_on_the_default_cnn():
     (lambda p, s, X, Y: (p, s, X, Y[:, :2]), r"labels of shape \(2, 2\) for outputs of shape \(2, 3\)"),
 ])
 def test_a_network_that_does_not_fit_is_refused_by_name(change, message):
-    specs = [cnn.Conv2d(1, 2, 5), cnn.ReLU(), cnn.MaxPool2d(2), cnn.Flatten(), cnn.Linear(32, 3)]
-    params = cnn.init_params(specs, seed=0, dtype=np.float64)
+    specs = [network.Conv2d(1, 2, 5), network.ReLU(), network.MaxPool2d(2), network.Flatten(), network.Linear(32, 3)]
+    params = network.init_params(specs, seed=0, dtype=np.float64)
     X, Y = np.zeros((2, 1, 12, 12)), np.eye(3)[[0, 2]]
     with pytest.raises(ValueError, match=message):
-        cnn.forward(*change(params, specs, X, Y))
+        network.forward(*change(params, specs, X, Y))
 
 
 def test_bad_layer_settings_are_refused():
     with pytest.raises(ValueError, match=r"Conv2d stride must be >= 1, got \(0, 0\)"):
-        cnn.Conv2d(1, 1, 3, stride=0)
+        network.Conv2d(1, 1, 3, stride=0)
     with pytest.raises(ValueError, match=r"Conv2d padding must be >= 0, got \(-1, -1\)"):
-        cnn.Conv2d(1, 1, 3, padding=-1)
+        network.Conv2d(1, 1, 3, padding=-1)
     with pytest.raises(ValueError, match=r"MaxPool2d kernel_size and stride must be >= 1"):
-        cnn.MaxPool2d(0)
+        network.MaxPool2d(0)
