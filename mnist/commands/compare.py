@@ -5,8 +5,11 @@ the largest absolute and relative difference of dZ, dW, db and dA. Then both tak
 steps in lockstep and the largest parameter divergence is reported. The exit status is 1 when any
 relative difference exceeds the tolerance or is not finite, so the command doubles as a check.
 
-dZ and dA are the seed's per-example quantities (dZ^[L] = A - Y): autograd differentiates the
-batch mean J, so its gradients of Z and A are multiplied by the batch size m before comparing.
+Both sides name their quantities alike (mnist.reference.network): parameter gradients by the
+autograd model's parameter names, intermediates as "layers.<i>.dZ" / "layers.<i>.dA" and "dX", so
+the check is a diff of two dicts, whatever the architecture. dZ and dA are the seed's per-example
+quantities (dZ^[L] = A - Y): autograd differentiates the batch mean J, so its gradients of Z and A
+are multiplied by the batch size m before comparing.
 """
 import argparse
 import itertools
@@ -21,13 +24,14 @@ from mnist.data.dataset import iterate_minibatches, load_dataset, one_hot, to_fe
 from mnist.errors import UsageError
 from mnist.models.mlp import DEFAULT_LAYER_SIZES, MLP
 from mnist.reference import mlp as reference
+from mnist.reference import network
 from mnist.report.plots import save_figure
 from tinygrad_np import Tensor, nn
 from tinygrad_np.nn.functional import cross_entropy
+from tinygrad_np.nn.module import forward_hooks
 from tinygrad_np.optim import SGD
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
-QUANTITIES = ("dZ", "dW", "db", "dA_prev")
 
 
 def rounding_tolerance(dtype, layer_sizes, batch_size: int) -> float:
@@ -48,40 +52,45 @@ def rounding_tolerance(dtype, layer_sizes, batch_size: int) -> float:
     return float(2 * sum(layer_sizes) + batch_size) * float(np.finfo(dtype).eps)
 
 
-# ---- the autograd side, layer by layer ---------------------------------------------------
+# ---- the autograd side, named as the reference names it -----------------------------------
 
 
-def autograd_pass(model: MLP, X, Y, input_gradient: bool = False):
-    """(loss, reference.Forward, reference.Gradients) of the autograd MLP on (X, one-hot Y).
+def autograd_pass(model: nn.Module, X, Y) -> tuple[float, dict, dict]:
+    """(loss, cache, grads) of the autograd model on (X, one-hot Y), with the reference network's
+    names (mnist.reference.network): the output of every module in `model.layers`, its gradient
+    times m, "dX" likewise, and the parameters' gradients by their names.
 
-    Runs the model's modules one at a time so every Z and A is a tensor of its own whose
-    gradient is retained; the result has the reference network's structure and conventions.
-    """
-    if model.dropout:
+    A forward hook keeps each layer's output, so the model runs its own forward, whatever it is."""
+    if any(isinstance(module, nn.Dropout) for _, module in model.named_modules()):
         raise ValueError("compare needs a model without dropout: the reference network has none")
-    m = len(X)
+    index_of = {id(module): index for index, (_, module) in enumerate(model.layers.named_children())}
+    outputs = {}
+
+    def keep(module, args, kwargs, output):
+        if id(module) in index_of:
+            kind = "Z" if module.parameters() else "A"  # a Linear's or Conv2d's output is a pre-activation
+            outputs[f"layers.{index_of[id(module)]}.{kind}"] = output.retain_grad()
+
     model.zero_grad()
-    x = Tensor(X, requires_grad=input_gradient)
-    Zs, As = [], [x]
-    h = x
-    for module in model.layers:
-        h = module(h).retain_grad()
-        (Zs if isinstance(module, nn.Linear) else As).append(h)
-    loss = cross_entropy(Zs[-1], Y)
+    x = Tensor(X, requires_grad=True)
+    forward_hooks.append(keep)
+    try:
+        logits = model(x)
+    finally:
+        forward_hooks.remove(keep)
+    loss = cross_entropy(logits, Y)
     loss.backward()
-    probabilities = Zs[-1].detach().softmax(axis=-1).data
-    forward = reference.Forward(Z=[z.data for z in Zs], A=[a.data for a in As] + [probabilities])
-    input_grad = [x.grad.data * m] if input_gradient else [None]
-    gradients = reference.Gradients(
-        dZ=[z.grad.data * m for z in Zs],
-        dW=[linear.weight.grad.data for linear in model.linear_layers()],
-        db=[linear.bias.grad.data for linear in model.linear_layers()],
-        dA_prev=input_grad + [a.grad.data * m for a in As[1:]])
-    return loss.item(), forward, gradients
+    m = len(X)
+    cache = {"X": X, **{key: value.data for key, value in outputs.items()},
+             "probabilities": logits.detach().softmax(axis=-1).data}
+    grads = {network.gradient_key(key): value.grad.data * m for key, value in outputs.items()}
+    grads["dX"] = x.grad.data * m
+    grads.update({name: parameter.grad.data for name, parameter in model.named_parameters()})
+    return loss.item(), cache, grads
 
 
-def sgd_step(model: MLP, optimizer: SGD, X, Y) -> float:
-    """One autograd training step, the counterpart of reference.train_step."""
+def sgd_step(model: nn.Module, optimizer: SGD, X, Y) -> float:
+    """One autograd training step, the counterpart of network.train_step."""
     optimizer.zero_grad()
     loss = cross_entropy(model(Tensor(X)), Y)
     loss.backward()
@@ -100,34 +109,55 @@ def differences(actual, expected) -> tuple:
     return absolute, (absolute / scale if scale else (0.0 if absolute == 0 else float("inf")))
 
 
-def gradient_rows(autograd: reference.Gradients, hand: reference.Gradients) -> list:
-    """(layer, quantity, shape, max abs, max rel) for every layer and every quantity present."""
+def table_labels(specs) -> dict:
+    """{gradient name: (layer, quantity)}: the layers with parameters numbered from 1, as the seed
+    numbers them, each with dZ, dW, db and dA_prev (the gradient of its input); the gradient of any
+    other layer's output under that layer's name ("layers.1", "dA")."""
+    labels, layer = {}, 0
+    for index, spec in enumerate(specs):
+        output = network.gradient_key(network.output_key(index, specs))
+        if spec.parameter_shapes():
+            layer += 1
+            labels.update({output: (layer, "dZ"), f"layers.{index}.weight": (layer, "dW"),
+                           f"layers.{index}.bias": (layer, "db"),
+                           network.gradient_key(network.output_key(index - 1, specs)): (layer, "dA_prev")})
+        elif not (index + 1 < len(specs) and specs[index + 1].parameter_shapes()):
+            labels[output] = (f"layers.{index}", "dA")
+    return labels
+
+
+def gradient_rows(autograd: dict, hand: dict, specs) -> list:
+    """(layer, quantity, shape, max abs, max rel) for every quantity the reference computed, in the
+    order of the layers; one autograd lacks is compared with NaN, so it fails."""
+    labels = table_labels(specs)
+    order = {key: number for number, key in enumerate(labels)}
     rows = []
-    for index in range(len(hand.dW)):
-        for quantity in QUANTITIES:
-            ours, theirs = getattr(autograd, quantity)[index], getattr(hand, quantity)[index]
-            if theirs is not None:
-                rows.append((index + 1, quantity, theirs.shape, *differences(ours, theirs)))
+    for key in sorted(hand, key=lambda key: (order.get(key, len(order)), key)):
+        layer, quantity = labels.get(key, ("-", key))
+        theirs = hand[key]
+        ours = autograd.get(key, np.full(theirs.shape, np.nan))
+        rows.append((layer, quantity, theirs.shape, *differences(np.reshape(ours, theirs.shape), theirs)))
     return rows
 
 
-def parameter_divergence(model: MLP, params) -> float:
+def parameter_divergence(model: nn.Module, params: dict) -> float:
     """The largest difference between an autograd parameter and the reference's, relative to the
     largest reference parameter. Not parameter by parameter: a bias whose gradient cancels to
     exactly 0 in one network can come out as 1e-19 in the other (the same terms summed in
     another order), which is rounding, not an infinite relative divergence."""
-    ours, theirs = ([array.ravel() for pair in network for array in pair]
-                    for network in (reference.params_from_model(model), params))
-    return differences(np.concatenate(ours), np.concatenate(theirs))[1]
+    state = model.state_dict()
+    ours = np.concatenate([value.ravel() for value in state.values()])
+    theirs = np.concatenate([params[name].ravel() for name in state])
+    return differences(ours, theirs)[1]
 
 
-def lockstep(model: MLP, params, batches, activations, lr: float) -> list:
+def lockstep(model: nn.Module, params: dict, specs, batches, lr: float) -> list:
     """Train both networks on the same batches with plain SGD; the divergence after each step."""
     optimizer = SGD(model.parameters(), lr=lr)
     divergence = []
     for X, Y in batches:
         sgd_step(model, optimizer, X, Y)
-        reference.train_step(params, X, Y, activations, lr)
+        network.train_step(params, specs, X, Y, lr)
         divergence.append(parameter_divergence(model, params))
     return divergence
 
@@ -221,24 +251,24 @@ def run(args) -> int:
     dtype = DTYPES[args.dtype]
     tolerance = args.tolerance or rounding_tolerance(dtype, sizes, args.batch_size)
 
-    batches = mnist_batches(load_dataset(), args.batch_size, args.seed, dtype)
+    specs = network.dense_layers(sizes, activations)
+    batches = mnist_batches(load_dataset(), args.batch_size, args.seed, dtype, rows=True)
     first = next(batches)
     model = MLP(sizes, activations, seed=args.seed, dtype=dtype)
-    params = reference.init_params(sizes, activations, seed=args.seed, dtype=dtype)
-    reference.load_into_model(params, model)
+    params = network.init_params(specs, seed=args.seed, dtype=dtype)
+    model.load_state_dict(params)
 
     X, Y = first
-    autograd_loss, _, autograd_grads = autograd_pass(model, X, Y, input_gradient=True)
-    cache = reference.forward(params, X, activations)
-    hand_grads = reference.backward(params, cache, Y, activations, input_gradient=True)
-    hand_loss = float(reference.cross_entropy(cache.A[-1], Y))
-    rows = [("-", "J", (), *differences(autograd_loss, hand_loss))] + gradient_rows(autograd_grads, hand_grads)
+    autograd_loss, _, autograd_grads = autograd_pass(model, X, Y)
+    hand_loss, cache = network.forward(params, specs, X, Y)
+    hand_grads = network.backward(params, specs, cache, Y, input_gradient=True)
+    rows = [("-", "J", (), *differences(autograd_loss, hand_loss))] + gradient_rows(autograd_grads, hand_grads, specs)
     print(f"{args.dtype}, layers {sizes}, activations {activations}, batch {args.batch_size}, "
           f"tolerance {tolerance:.2e}\n")
     print(markdown_table(("layer", "quantity", "shape", "max abs diff", "max rel diff"), rows))
 
     steps = itertools.islice(itertools.chain([first], batches), args.steps)
-    divergence = lockstep(model, params, steps, activations, args.lr)
+    divergence = lockstep(model, params, specs, steps, args.lr)
     if divergence:
         worst_step = int(np.argmax(divergence))  # the first NaN, if there is one
         print(f"\nlockstep SGD, {args.steps} steps at lr {args.lr}: largest parameter divergence "
@@ -247,7 +277,7 @@ def run(args) -> int:
             make_folder(args.plot.parent)
             plot_divergence(divergence, tolerance, args.plot)
             print(f"divergence plot: {args.plot}")
-    problems = failures(rows, divergence, tolerance, nonfinite_parameters(model, params))
+    problems = failures(rows, divergence, tolerance, nonfinite_parameters(model, params, specs))
     for problem in problems:
         print(f"\nFAIL: {problem}")
     if not problems:
@@ -277,18 +307,20 @@ def _beyond(value: float, tolerance: float) -> str:
     return " is not finite" if not np.isfinite(value) else f" > tolerance {tolerance:.3e}"
 
 
-def nonfinite_parameters(model: MLP, params) -> list:
+def nonfinite_parameters(model: nn.Module, params: dict, specs) -> list:
     """'layer 1 W (autograd)' for every weight or bias holding NaN or Inf, in either network."""
-    return [f"layer {index} {name} ({network})"
-            for network, pairs in (("autograd", reference.params_from_model(model)), ("reference", params))
-            for index, pair in enumerate(pairs, start=1)
-            for name, array in zip("Wb", pair, strict=True) if not np.isfinite(array).all()]
+    labels = table_labels(specs)
+    return [f"layer {labels[name][0]} {labels[name][1][1:].upper()} ({side})"
+            for side, arrays in (("autograd", model.state_dict()), ("reference", params))
+            for name, array in arrays.items() if not np.isfinite(array).all()]
 
 
-def mnist_batches(dataset, batch_size: int, seed: int, dtype):
-    """Endless (features, one-hot labels) batches of the training images, reshuffled each epoch."""
+def mnist_batches(dataset, batch_size: int, seed: int, dtype, rows: bool = False):
+    """Endless (images, one-hot labels) batches of the training images, reshuffled each epoch;
+    the images as rows of pixels with `rows`, for a network whose first layer is a Linear."""
     rng = np.random.default_rng(seed)
     while True:
         for batch in iterate_minibatches(len(dataset.train_labels), batch_size, rng):
-            yield (to_features(dataset.train_images[batch], dtype=dtype),
+            images = to_features(dataset.train_images[batch], dtype=dtype)
+            yield (images.reshape(len(images), -1) if rows else images,
                    one_hot(dataset.train_labels[batch], dtype=dtype))

@@ -163,6 +163,9 @@ class Sigmoid(_Activation):
     activation: ClassVar[str] = "sigmoid"
 
 
+ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid}
+
+
 @dataclass(frozen=True)
 class Flatten(Layer):
     """torch.nn.Flatten(): (N, C, H, W) to (N, C H W)."""
@@ -204,6 +207,17 @@ class Linear(Layer):
 
 DEFAULT_CNN = (Conv2d(1, 32, 5), ReLU(), MaxPool2d(2), Conv2d(32, 64, 5), ReLU(), MaxPool2d(2), Flatten(),
                Linear(1024, 10))
+
+
+def dense_layers(layer_sizes, activations) -> list:
+    """The specs of mnist.models.mlp.MLP without dropout: Linear, activation, ..., Linear."""
+    names = mlp.hidden_activations(activations, len(layer_sizes) - 2)
+    specs = []
+    for index, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:], strict=True)):
+        specs.append(Linear(fan_in, fan_out))
+        if index < len(names):
+            specs.append(ACTIVATIONS[names[index]]())
+    return specs
 
 
 # ---- names -------------------------------------------------------------------------------

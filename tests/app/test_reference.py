@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 from mnist.commands.compare import autograd_pass, lockstep, rounding_tolerance
 from mnist.models.mlp import MLP
 from mnist.reference import mlp as reference
+from mnist.reference import network as reference_network
+from tinygrad_np import nn
 
 ACTIVATION_NAMES = sorted(reference.ACTIVATIONS)
 
@@ -127,10 +129,25 @@ class Comparison(NamedTuple):
     tolerance: float
 
 
+def seed_form(loss, cache, grads, model) -> Pass:
+    """autograd's named quantities (as mnist.reference.network names them) in the seed's per-layer
+    lists: Z^[l], A^[l], dZ^[l], dW^[l], db^[l], dA^[l-1] for the Linear layers l = 1..L."""
+    linear = [int(name) for name, module in model.layers.named_children() if isinstance(module, nn.Linear)]
+    hidden = [index + 1 for index in linear[:-1]]  # the activation after each hidden Linear
+    forward = reference.Forward(
+        Z=[cache[f"layers.{index}.Z"] for index in linear],
+        A=[cache["X"], *(cache[f"layers.{index}.A"] for index in hidden), cache["probabilities"]])
+    gradients = reference.Gradients(dZ=[grads[f"layers.{index}.dZ"] for index in linear],
+                                    dW=[grads[f"layers.{index}.weight"] for index in linear],
+                                    db=[grads[f"layers.{index}.bias"] for index in linear],
+                                    dA_prev=[grads["dX"], *(grads[f"layers.{index}.dA"] for index in hidden)])
+    return Pass(loss, forward, gradients)
+
+
 def compare(network) -> Comparison:
     """Both networks' forward and backward on the batch, dZ and dA in the seed's convention."""
     model, params, X, Y, activations = network
-    autograd = Pass(*autograd_pass(model, X, Y, input_gradient=True))
+    autograd = seed_form(*autograd_pass(model, X, Y), model)
     cache = reference.forward(params, X, activations)
     hand = Pass(reference.cross_entropy(cache.A[-1], Y), cache,
                 reference.backward(params, cache, Y, activations, input_gradient=True))
@@ -201,7 +218,10 @@ def test_forward_and_loss_match_closed_form_and_softmax_rows_sum_to_one(network)
 def test_lockstep_sgd_keeps_identical_parameters(network, steps, lr):
     """After k steps of W -= lr dW from identical weights, both hold the same parameters."""
     model, params, X, Y, activations = network
-    divergence = lockstep(model, params, [(X, Y)] * steps, activations, lr)
+    sizes = [X.shape[1]] + [W.shape[1] for W, _ in params]
+    named = reference.state_dict_from_params(params, model.state_dict().keys())
+    specs = reference_network.dense_layers(sizes, activations)
+    divergence = lockstep(model, named, specs, [(X, Y)] * steps, lr)
     assert max(divergence) < 1e-9
 
 
@@ -213,7 +233,8 @@ def test_lockstep_counts_a_bias_that_cancels_to_zero_as_rounding():
     model = MLP(sizes, activations, seed=1, dtype=np.float64)
     reference.load_into_model(params, model)
     X, Y = np.zeros((6, 32)), np.eye(2)[[0, 0, 0, 1, 1, 1]]
-    assert max(lockstep(model, params, [(X, Y)], activations, lr=0.01)) < 1e-9
+    named = reference.state_dict_from_params(params, model.state_dict().keys())
+    assert max(lockstep(model, named, reference_network.dense_layers(sizes, activations), [(X, Y)], lr=0.01)) < 1e-9
 
 
 @pytest.mark.parametrize("activation, variance_numerator", [("relu", 2.0), ("sigmoid", 1.0)])
