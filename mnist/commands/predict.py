@@ -13,7 +13,8 @@ from mnist.report.evaluation import predict_probabilities
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("predict", help="classify one image with a checkpoint", description=__doc__,
                                    formatter_class=arguments.HelpFormatter)
-    parser.add_argument("--checkpoint", type=arguments.existing_file, required=True)
+    parser.add_argument("--checkpoint", type=arguments.existing_file, required=True,
+                        help="checkpoint.npz written by train")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--index", type=arguments.non_negative_int, help="index into the test set")
     source.add_argument("--image", type=arguments.existing_file, help="a 28x28 grayscale PNG")

@@ -1,4 +1,9 @@
-"""`python -m mnist train`: train the MLP, evaluate it on the test set, write checkpoint, history, plots."""
+"""Train a network on MNIST (or any MNIST-format dataset), then evaluate it on the test set.
+
+The run's folder gets the checkpoint (written after every epoch, so a stopped run continues
+with --resume exactly where it stopped), the per-epoch history as JSON and CSV, the test metrics
+and the plots: learning curves, confusion matrix, the most confident mistakes.
+"""
 import sys
 from dataclasses import fields
 from pathlib import Path
@@ -6,6 +11,7 @@ from pathlib import Path
 from mnist.commands import arguments
 from mnist.errors import TrainingDiverged, UsageError
 from mnist.models.mlp import ACTIVATIONS
+from mnist.models.registry import KINDS
 from mnist.output_folder import claim_output_folder
 from mnist.report.history import HISTORY_NAMES
 from mnist.report.plots import LEARNING_CURVES, plot_learning_curves
@@ -15,57 +21,69 @@ from mnist.training.stopping import Interrupted
 from mnist.training.trainer import CHECKPOINT_NAME, Trainer, prepare_data, read_run_config
 
 DEFAULTS = TrainConfig()
-DEFAULT_OUT = Path("runs/latest")
+DEFAULT_OUT = Path("runs/default")
 OUTPUT_NAMES = (CHECKPOINT_NAME, *HISTORY_NAMES, *REPORT_NAMES)
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "train", help="train and evaluate the MLP", description=__doc__,
+        "train", help="train a network and evaluate it on the test set", description=__doc__,
         formatter_class=arguments.HelpFormatter)
-    parser.add_argument("--out", type=arguments.output_folder, default=None,
+    parser.add_argument("--out", type=arguments.output_folder, default=None, metavar="FOLDER",
                         help="folder for checkpoint.npz, history.json/csv, metrics.json and the PNG plots "
                              f"(default: the folder of the --resume checkpoint, else {DEFAULT_OUT})")
     parser.add_argument("--resume", type=arguments.existing_file, metavar="CHECKPOINT",
-                        help="continue a saved run (its settings are used; --epochs may extend it)")
+                        help="continue a saved run with its own settings (--epochs may extend it)")
+    parser.add_argument("--seed", type=arguments.setting("seed"), default=DEFAULTS.seed,
+                        help="seeds the initial weights, the validation split, the batch order and dropout")
     model = parser.add_argument_group("model")
+    model.add_argument("--model", choices=tuple(KINDS), default=DEFAULTS.model,
+                       help="kind of network: " + "; ".join(f"{name}: {kind.description}"
+                                                           for name, kind in KINDS.items()))
     model.add_argument("--layers", type=arguments.positive_int, nargs="+", action=arguments.LayerSizes,
                        dest="layer_sizes", default=DEFAULTS.layer_sizes, metavar="N",
-                       help="layer sizes, input first, classes last")
-    model.add_argument("--activation", choices=sorted(ACTIVATIONS), default=DEFAULTS.activation)
-    model.add_argument("--dropout", type=arguments.setting("dropout"), default=DEFAULTS.dropout)
+                       help="MLP layer sizes: 784 pixels first, 10 classes last")
+    model.add_argument("--activation", choices=sorted(ACTIVATIONS), default=DEFAULTS.activation,
+                       help="MLP hidden-layer activation")
+    model.add_argument("--dropout", type=arguments.setting("dropout"), default=DEFAULTS.dropout, metavar="P",
+                       help="MLP dropout probability after each hidden activation")
     opt = parser.add_argument_group("optimization")
-    opt.add_argument("--epochs", type=arguments.setting("epochs"), default=None,
-                     help=f"passes over the training set (default {DEFAULTS.epochs})")
-    opt.add_argument("--batch-size", type=arguments.setting("batch_size"), default=DEFAULTS.batch_size)
-    opt.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULTS.optimizer)
-    opt.add_argument("--lr", type=arguments.setting("lr"), default=DEFAULTS.lr, help="peak learning rate")
-    opt.add_argument("--momentum", type=arguments.setting("momentum"), default=DEFAULTS.momentum, help="SGD only")
+    opt.add_argument("--epochs", type=arguments.setting("epochs"), default=None, metavar="N",
+                     help=f"passes over the training set (default: {DEFAULTS.epochs}, or the resumed run's)")
+    opt.add_argument("--batch-size", type=arguments.setting("batch_size"), default=DEFAULTS.batch_size, metavar="N",
+                     help="training images per step")
+    opt.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULTS.optimizer,
+                     help="sgd (with --momentum), adam, or adamw (decoupled weight decay)")
+    opt.add_argument("--lr", type=arguments.setting("lr"), default=DEFAULTS.lr,
+                     help="peak learning rate")
+    opt.add_argument("--momentum", type=arguments.setting("momentum"), default=DEFAULTS.momentum,
+                     help="fraction of the previous update carried into the next (SGD only)")
     opt.add_argument("--nesterov", action="store_true", help="Nesterov momentum (SGD only)")
-    opt.add_argument("--weight-decay", type=arguments.setting("weight_decay"),
-                     default=DEFAULTS.weight_decay)
+    opt.add_argument("--weight-decay", type=arguments.setting("weight_decay"), default=DEFAULTS.weight_decay,
+                     metavar="L2", help="L2 penalty on the weights (adamw: decoupled)")
     opt.add_argument("--schedule", choices=SCHEDULES, default=DEFAULTS.schedule,
                      help="learning-rate schedule over the steps of the run")
-    opt.add_argument("--warmup-epochs", type=arguments.setting("warmup_epochs"),
-                     default=DEFAULTS.warmup_epochs, help="linear warm-up from 0 to --lr")
-    opt.add_argument("--step-size", type=arguments.setting("step_size"), default=DEFAULTS.step_size,
+    opt.add_argument("--warmup-epochs", type=arguments.setting("warmup_epochs"), default=DEFAULTS.warmup_epochs,
+                     metavar="E", help="linear warm-up from 0 to --lr over this many epochs (fractions allowed)")
+    opt.add_argument("--step-size", type=arguments.setting("step_size"), default=DEFAULTS.step_size, metavar="E",
                      help="epochs between decays (step schedule)")
     opt.add_argument("--gamma", type=arguments.setting("gamma"), default=DEFAULTS.gamma,
-                     help="decay factor (step schedule)")
+                     help="factor the rate is multiplied by at each decay (step schedule)")
     data = parser.add_argument_group("data")
-    data.add_argument("--data-dir", type=arguments.existing_folder, default=None,
+    data.add_argument("--data-dir", type=arguments.existing_folder, default=None, metavar="FOLDER",
                       help="folder with the four MNIST-format IDX files, e.g. /usr/share/datasets/fashion-mnist "
-                           "(default: the vendored MNIST, checked against its SHA-256)")
+                           "(default: the MNIST shipped with the program, checked against its SHA-256)")
     data.add_argument("--validation-size", type=arguments.setting("validation_size"),
-                      default=DEFAULTS.validation_size,
-                      help="training images held out for validation")
-    data.add_argument("--standardize", action="store_true", help="subtract the training mean, divide by its std")
-    data.add_argument("--train-limit", type=arguments.setting("train_limit"), default=None,
-                      help="use only the first N training images (quick runs)")
-    data.add_argument("--test-limit", type=arguments.setting("test_limit"), default=None,
-                      help="evaluate on the first N test images only")
-    parser.add_argument("--seed", type=arguments.setting("seed"), default=DEFAULTS.seed,
-                        help="seeds init, split, batches and dropout")
+                      default=DEFAULTS.validation_size, metavar="N",
+                      help="training images held out to measure validation loss and accuracy each epoch")
+    data.add_argument("--standardize", action="store_true",
+                      help="subtract the training images' mean pixel value and divide by their standard deviation")
+    data.add_argument("--train-limit", type=arguments.setting("train_limit"), default=None, metavar="N",
+                      help="train on the first N training images only, for quick runs (default: all)")
+    data.add_argument("--test-limit", type=arguments.setting("test_limit"), default=None, metavar="N",
+                      help="evaluate on the first N test images only (default: all)")
     parser.set_defaults(func=run)
+
 
 def config_from_args(args) -> TrainConfig:
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
@@ -113,7 +131,8 @@ def run(args) -> int:
             trainer.restore(args.resume)
         try:
             history = trainer.run()
-            print(f"trained {config.epochs} epochs in {trainer.progress.train_seconds:.1f} s; "
+            print(f"trained {config.epochs} epoch{'s' if config.epochs != 1 else ''} in "
+                  f"{trainer.progress.train_seconds:.1f} s; "
                   f"checkpoint {trainer.checkpoint_path}")
             evaluate_and_report(trainer.model, data.test_x, data.test_y, data.test_images, data.class_names,
                                 out, history)

@@ -6,6 +6,7 @@ import re
 import resource
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,8 +22,9 @@ from matplotlib.image import imsave
 from test_checkpoint import RECORD_FIELDS, edit_record, rewrite
 from test_data import write_dataset
 
-from mnist.cli import COMMAND_MODULES
+from mnist.cli import COMMAND_MODULES, console_script
 from mnist.commands.predict import read_png
+from mnist.commands.train import DEFAULT_OUT
 from mnist.data.dataset import load_dataset
 from mnist.training.checkpoint import load_checkpoint
 
@@ -95,6 +97,35 @@ def test_predict_a_test_image_by_index_and_as_a_png(run, tmp_path):
 def test_help_exits_0(command):
     status, stdout, _ = run_cli(*command, "--help")
     assert status == 0 and stdout.startswith("usage: python -m mnist")
+
+
+def test_help_speaks_to_a_user_and_every_train_option_says_what_it_does_and_its_default():
+    _, top, _ = run_cli("--help")
+    assert "mnist/commands" not in top and "MNIST" in top
+    _, train, _ = run_cli("train", "--help")
+    options = re.findall(r"^  (--[a-z-]+)(.*)\n((?:^ {20,}.*\n)*)", train, re.MULTILINE)
+    assert len(options) == 23, [option for option, _, _ in options]
+    for option, rest, more in options:
+        text = " ".join((rest + " " + more).split())
+        assert re.search(r"[a-z]{3,} [a-z]{2,}", text), f"{option} has no help text: {text!r}"
+    assert "(default: 784 256 128 10)" in train and "(default: off)" in train
+    assert "(default: False)" not in train and not re.search(r"\(default: \(", train)
+    assert "(default: the folder of the --resume checkpoint, else runs/default)" in " ".join(train.split())
+
+
+def test_version_and_the_console_script_name(capsys, monkeypatch):
+    status, stdout, _ = run_cli("--version")
+    assert status == 0 and re.fullmatch(r"python -m mnist \S+\n", stdout)
+    monkeypatch.setattr("sys.argv", ["/usr/local/bin/tinygrad-mnist", "train", "--help"])
+    with pytest.raises(SystemExit) as stop:
+        console_script()
+    assert stop.value.code == 0 and capsys.readouterr().out.startswith("usage: tinygrad-mnist train")
+
+
+def test_the_readme_and_the_makefile_use_the_default_output_folder():
+    root = Path(__file__).resolve().parents[2]
+    assert f"OUT ?= {DEFAULT_OUT}" in (root / "Makefile").read_text()
+    assert f"{DEFAULT_OUT}/" in (root / "README.md").read_text()
 
 
 def test_same_seed_same_run_other_seed_other_run(tmp_path, no_report):
@@ -212,8 +243,9 @@ def test_a_broken_checkpoint_stops_the_real_program_without_a_traceback(half_che
 
 
 def test_resume_names_the_settings_it_ignores(tmp_path, no_report):
-    status, _, stderr = run_cli("train", *SMALL, "--epochs", "1", "--out", tmp_path)
+    status, stdout, stderr = run_cli("train", *SMALL, "--epochs", "1", "--out", tmp_path)
     assert status == 0, stderr
+    assert re.search(r"^trained 1 epoch in [\d.]+ s; checkpoint ", stdout, re.MULTILINE), stdout
     checkpoint = tmp_path / "checkpoint.npz"
     status, _, stderr = run_cli("train", "--resume", checkpoint, "--epochs", "2", "--lr", "0.5")
     assert status == 0, stderr
