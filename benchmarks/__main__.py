@@ -1,4 +1,4 @@
-"""`python -m benchmarks` (`make bench`): the measurements and targets of issue 6.
+"""`python -m benchmarks` (`make bench`): the measurements and targets of issues 6 and 13.
 
 Writes benchmarks/results/latest.md and latest.json (or --out DIR) and prints PASS/FAIL per
 target. `--quick` runs a quarter epoch, fewer rounds and a one-epoch memory run (about a minute
@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import allocation, end_to_end, machine, overhead, report, throughput
+from benchmarks import allocation, conv, end_to_end, machine, overhead, report, throughput
 from benchmarks.frameworks import TORCH_MISSING, torch
 from mnist.allocator import keep_freed_memory
 from mnist.atomic import atomic_write
@@ -18,7 +18,7 @@ from mnist.data import dataset as mnist_data
 from tinygrad_np.optim import axpy
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("throughput", "overhead", "accuracy", "memory", "allocation")
+SECTIONS = ("throughput", "conv", "overhead", "accuracy", "memory", "allocation")
 ALLOCATION_CASES = [  # (layers, batch, dtype, framework): the issue's float64 case and the library's float32
     ((784, 1024, 1024, 10), 1024, "float64", "reference"),
     ((784, 1024, 1024, 10), 1024, "float32", "tinygrad"),
@@ -65,6 +65,11 @@ def main(argv=None) -> int:
             _log("training throughput (items 1, 2)")
             results["throughput"] = throughput.measure(features, dataset.train_labels[:samples], rounds)
             del features
+        if "conv" in args.only:
+            _log("CNN training step (issue 13)")
+            dataset = mnist_data.load_dataset()
+            results["conv"] = conv.measure(dataset.train_images[:conv.SAMPLES], dataset.train_labels[:conv.SAMPLES],
+                                           rounds, steps=conv.STEPS // 2 if args.quick else conv.STEPS)
         if "overhead" in args.only:
             _log("per-op overhead (item 3)")
             results["overhead"] = overhead.measure(rounds=9 if args.quick else 15)

@@ -1,10 +1,11 @@
-"""The targets of issue 6, judged PASS/FAIL, and the results as Markdown."""
+"""The targets of issues 6 and 13, judged PASS/FAIL, and the results as Markdown."""
 
 EPOCH_RATIO_LIMIT = 1.10        # tinygrad_np / reference, batch >= 64
 EPOCH_RATIO_LIMIT_SMALL = 1.25  # batch 32
 GEMM_FRACTION_LIMIT = 0.70      # of the large-GEMM GFLOP/s, 784-1024-1024-10 at batch 256
 GEMM_FRACTION_CONFIG = ([784, 1024, 1024, 10], 256)
 SECONDS_TO_ACCURACY_LIMIT = 10.0
+CONV_STEP_RATIO_LIMIT = 1.50    # tinygrad_np / PyTorch, the CNN training step (issue 13's floor; its goal is 1.00)
 
 
 def _config_name(row) -> str:
@@ -29,6 +30,10 @@ def targets(results: dict) -> list:
         if (row["layer_sizes"], row["batch_size"]) == GEMM_FRACTION_CONFIG:
             judge(f"GFLOP/s vs large GEMM, {_config_name(row)}", row["fraction_of_gemm"],
                   f">= {GEMM_FRACTION_LIMIT:.0%}", row["fraction_of_gemm"] >= GEMM_FRACTION_LIMIT)
+    for row in results.get("conv", []):
+        ratio = row["ratio_to_torch"]
+        judge(f"CNN step vs PyTorch, batch {row['batch_size']}", ratio, f"<= {CONV_STEP_RATIO_LIMIT:.2f}x",
+              None if ratio is None else ratio <= CONV_STEP_RATIO_LIMIT)
     overhead = results.get("overhead")
     if overhead:
         us = overhead["elementwise"]["us"]
@@ -84,6 +89,11 @@ def markdown(results: dict) -> str:
                   f"{min(r['gemm_gflops'] for r in rows):.0f}-{max(r['gemm_gflops'] for r in rows):.0f} GFLOP/s "
                   "(the median of each row's rounds). GFLOP/s counts the matrix products only: forward, "
                   "weight gradients, and input gradients below the first layer.", ""]
+    if results.get("conv"):
+        lines += ["## CNN training step: conv 1->32 5x5, ReLU, max-pool 2, conv 32->64 5x5, ReLU, max-pool 2, "
+                  "flatten, linear 1024->10; cross-entropy, plain SGD", ""] + conv_table(results["conv"]) + [
+                  "", "GFLOP/s counts the step's matrix products (forward, weight gradients, input gradients "
+                  "but the first conv's); the large GEMM ran in the same rounds.", ""]
     overhead = results.get("overhead")
     if overhead:
         lines += ["## Per-op overhead (microseconds per op, result dropped)", "",
@@ -130,3 +140,16 @@ def markdown(results: dict) -> str:
         lines.append(f"| {target['target']} | {_number(target['value'], 3)} | {target['limit']} "
                      f"| {status(target['passed'])} |")
     return "\n".join(lines) + "\n"
+
+
+def conv_table(rows: list) -> list:
+    """The CNN step rows as Markdown table lines."""
+    lines = ["| batch | tinygrad_np ms/step | PyTorch ms/step | vs PyTorch (range over rounds) | GFLOP/s "
+             "| of large GEMM |", "|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        ratio, spread = row["ratio_to_torch"], row["ratio_to_torch_range"]
+        lines.append(f"| {row['batch_size']} | {row['step_ms']['tinygrad_np']:.1f} "
+                     f"| {_number(row['step_ms'].get('torch'), 1)} "
+                     f"| {_ratio(ratio)}{'' if spread is None else f' ({spread[0]:.2f}-{spread[1]:.2f})'} "
+                     f"| {row['gflops']:.0f} | {row['fraction_of_gemm']:.0%} |")
+    return lines

@@ -16,7 +16,7 @@ first with `st.data()` or `.flatmap`.
 import math
 
 import numpy as np
-from hypothesis import strategies as st
+from hypothesis import assume, strategies as st
 from hypothesis.extra import numpy as hnp
 
 from mnist.reference import network
@@ -252,3 +252,80 @@ def cnns(draw, dtype=np.float64, max_blocks=2, max_batch=4):
     classes = specs[-1].out_features
     X, Y = rng.standard_normal(input_shape), np.eye(classes)[rng.integers(0, classes, input_shape[0])]
     return specs, {name: value.astype(dtype) for name, value in params.items()}, X.astype(dtype), Y.astype(dtype)
+
+# ---- sliding windows (convolution, pooling) ---------------------------------------------------
+@st.composite
+def window_geometries(draw, max_kernel=3, max_stride=2, max_padding=2, max_dilation=2, max_extra=2,
+                      pooling=False):
+    """(input_size, geometry) for one sliding window along H and W: `geometry` holds kernel_size,
+    stride, padding and dilation as pairs, and input_size (H, W) fits at least one window.
+    pooling=True keeps padding at most half the dilated kernel, as PyTorch's pooling requires."""
+    geometry = {name: (draw(st.integers(low, high)), draw(st.integers(low, high))) for name, low, high in
+                [("kernel_size", 1, max_kernel), ("stride", 1, max_stride), ("padding", 0, max_padding),
+                 ("dilation", 1, max_dilation)]}
+    spans = [d * (k - 1) + 1 for k, d in zip(geometry["kernel_size"], geometry["dilation"], strict=True)]
+    if pooling:
+        geometry["padding"] = tuple(min(pad, span // 2) for pad, span in zip(geometry["padding"], spans, strict=True))
+    input_size = tuple(max(1, span - 2 * pad) + draw(st.integers(0, max_extra))
+                       for span, pad in zip(spans, geometry["padding"], strict=True))
+    if pooling:  # a dilated window can skip a small input entirely: its max is -inf, PyTorch's too
+        assume(all(_every_window_meets_the_input(size, *params) for size, *params in
+                   zip(input_size, *(geometry[key] for key in ("kernel_size", "stride", "padding", "dilation")))))
+    return input_size, geometry
+
+
+def _every_window_meets_the_input(size, kernel, stride, padding, dilation) -> bool:
+    windows = (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+    return all(any(padding <= start * stride + i * dilation < padding + size for i in range(kernel))
+               for start in range(windows))
+
+
+@st.composite
+def conv2d_inputs(draw, max_batch=2, max_group_channels=2, max_groups=2):
+    """(x, weight, bias or None, params) for conv2d: params holds stride, padding, dilation, groups."""
+    input_size, geometry = draw(window_geometries())
+    groups = draw(st.integers(1, max_groups))
+    in_channels = groups * draw(st.integers(1, max_group_channels))
+    out_channels = groups * draw(st.integers(1, max_group_channels))
+    x = draw(arrays((draw(st.integers(1, max_batch)), in_channels) + input_size))
+    weight = draw(arrays((out_channels, in_channels // groups) + geometry.pop("kernel_size")))
+    bias = draw(st.none() | arrays((out_channels,)))
+    return x, weight, bias, dict(geometry, groups=groups)
+
+
+@st.composite
+def pool_inputs(draw, max_batch=2, max_channels=2, distinct=False):
+    """(x, geometry) for max_pool2d / avg_pool2d. distinct=True: no two entries tie (a tie is
+    max pooling's kink, where a finite difference measures neither side)."""
+    input_size, geometry = draw(window_geometries(max_stride=3, max_padding=1, pooling=True))
+    shape = (draw(st.integers(1, max_batch)), draw(st.integers(1, max_channels))) + input_size
+    return draw(distinct_arrays(shape) if distinct else arrays(shape)), geometry
+
+
+def distinct_arrays(shape, spacing=0.25):
+    """The values spacing * (0, 1, ..., size - 1) - 3 in a random order: no two entries tie, however
+    many there are (grid_arrays(unique=True) has only 41 values to choose from)."""
+    size = math.prod(shape)
+    return st.permutations(range(size)).map(lambda order: np.asarray(order, np.float64).reshape(shape) * spacing - 3)
+
+
+@st.composite
+def images_and_windows(draw, max_batch=2, max_channels=3):
+    """(x, geometry): an (N, C, H, W) array and a window geometry that fits it."""
+    input_size, geometry = draw(window_geometries())
+    shape = (draw(st.integers(1, max_batch)), draw(st.integers(1, max_channels))) + input_size
+    return draw(arrays(shape)), geometry
+
+
+@st.composite
+def pad_inputs(draw):
+    """(x, pad tuple, mode, value): widths valid for the mode (constant may crop)."""
+    x = draw(arrays(st.tuples(*[st.integers(1, 3)] * draw(st.integers(1, 4)))))
+    mode = draw(st.sampled_from(["constant", "reflect", "replicate", "circular"]))
+    axes = draw(st.integers(1, x.ndim))
+    widths = []
+    for size in reversed(x.shape[x.ndim - axes:]):  # last axis first, as PyTorch's pad tuple
+        limit = {"constant": 3, "reflect": size - 1, "replicate": 3, "circular": size}[mode]
+        low = -((size - 1) // 2) if mode == "constant" else 0  # two crops leave at least one entry
+        widths += [draw(st.integers(low, limit)), draw(st.integers(low, limit))]
+    return x, tuple(widths), mode, draw(st.floats(-2, 2))

@@ -1,4 +1,5 @@
 """Stateless neural-network functions, as in torch.nn.functional."""
+from tinygrad_np.nn.convolution import avg_pool2d, conv2d, fold, max_pool2d, pad, unfold  # noqa: F401  (re-exported)
 from tinygrad_np.ops.matmul import linear  # noqa: F401  (re-exported)
 from tinygrad_np.ops.softmax import cross_entropy  # noqa: F401  (re-exported)
 

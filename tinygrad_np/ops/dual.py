@@ -1,6 +1,8 @@
 """Helpers that work on ndarrays and on Tensors alike, so each backward is written once."""
 import numpy as np
 
+from tinygrad_np.kernels import window
+
 
 def _is_tensor(x) -> bool:
     return not isinstance(x, np.ndarray) and hasattr(x, "_ctx")  # ndarrays first: hasattr misses cost
@@ -49,3 +51,28 @@ def scatter_add(grad, index, shape):
     out = np.zeros(shape, dtype=grad.dtype)
     np.add.at(out, index, grad)
     return out
+
+
+def unfold(x, **geometry):
+    """Every kernel window of an (N, C, H, W) input as (C, kH, kW, N, oH, oW): the adjoint of fold."""
+    if _is_tensor(x):
+        from tinygrad_np.ops.window import Unfold
+        return Unfold.apply(x, **geometry)
+    return window.unfold(x, **geometry)
+
+
+def fold(windows, output_size, **geometry):
+    """(C, kH, kW, N, oH, oW) windows summed back into (N, C, H, W): the adjoint of unfold."""
+    if _is_tensor(windows):
+        from tinygrad_np.ops.window import Fold
+        return Fold.apply(windows, output_size=tuple(output_size), **geometry)
+    return window.fold(windows, output_size, **geometry)
+
+
+def pad(x, widths):
+    """x padded with zeros by widths[axis] = (before, after), negative widths cropping: the
+    adjoint of padding by -widths."""
+    if _is_tensor(x):
+        from tinygrad_np.ops.window import Pad
+        return Pad.apply(x, widths=widths)
+    return window.pad(x, widths)
