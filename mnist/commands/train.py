@@ -16,11 +16,18 @@ from mnist.output_folder import claim_output_folder
 from mnist.report.history import HISTORY_NAMES
 from mnist.report.plots import LEARNING_CURVES, plot_learning_curves
 from mnist.report.summary import REPORT_NAMES, evaluate_and_report
-from mnist.training.config import OPTIMIZERS, SCHEDULES, SettingError, TrainConfig
+from mnist.training.config import OPTIMIZERS, SCHEDULES, SettingError, TrainConfig, run_config
 from mnist.training.stopping import Interrupted
 from mnist.training.trainer import CHECKPOINT_NAME, Trainer, prepare_data, read_run_config
 
 DEFAULTS = TrainConfig()
+RECIPE_SETTINGS = sorted({name for kind in KINDS.values() for name in kind.recipe})
+
+
+def _default(setting: str, extra: str = "") -> str:
+    """'(default: 128; cnn: 64)': TrainConfig's default and every model kind's own, if it has one."""
+    own = [f"{name}: {kind.recipe[setting]}" for name, kind in KINDS.items() if setting in kind.recipe]
+    return f"(default: {'; '.join([str(getattr(DEFAULTS, setting)), *own, *([extra] if extra else [])])})"
 DEFAULT_OUT = Path("runs/default")
 OUTPUT_NAMES = (CHECKPOINT_NAME, *HISTORY_NAMES, *REPORT_NAMES)
 
@@ -49,20 +56,20 @@ def add_parser(subparsers) -> None:
                        help="MLP dropout probability after each hidden activation")
     opt = parser.add_argument_group("optimization")
     opt.add_argument("--epochs", type=arguments.setting("epochs"), default=None, metavar="N",
-                     help=f"passes over the training set (default: {DEFAULTS.epochs}, or the resumed run's)")
-    opt.add_argument("--batch-size", type=arguments.setting("batch_size"), default=DEFAULTS.batch_size, metavar="N",
-                     help="training images per step")
-    opt.add_argument("--optimizer", choices=OPTIMIZERS, default=DEFAULTS.optimizer,
-                     help="sgd (with --momentum), adam, or adamw (decoupled weight decay)")
-    opt.add_argument("--lr", type=arguments.setting("lr"), default=DEFAULTS.lr,
-                     help="peak learning rate")
+                     help="passes over the training set " + _default("epochs", "--resume: the run's own"))
+    opt.add_argument("--batch-size", type=arguments.setting("batch_size"), default=None, metavar="N",
+                     help="training images per step " + _default("batch_size"))
+    opt.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
+                     help="sgd (with --momentum), adam, or adamw (decoupled weight decay) " + _default("optimizer"))
+    opt.add_argument("--lr", type=arguments.setting("lr"), default=None,
+                     help="peak learning rate " + _default("lr"))
     opt.add_argument("--momentum", type=arguments.setting("momentum"), default=DEFAULTS.momentum,
                      help="fraction of the previous update carried into the next (SGD only)")
     opt.add_argument("--nesterov", action="store_true", help="Nesterov momentum (SGD only)")
-    opt.add_argument("--weight-decay", type=arguments.setting("weight_decay"), default=DEFAULTS.weight_decay,
-                     metavar="L2", help="L2 penalty on the weights (adamw: decoupled)")
-    opt.add_argument("--schedule", choices=SCHEDULES, default=DEFAULTS.schedule,
-                     help="learning-rate schedule over the steps of the run")
+    opt.add_argument("--weight-decay", type=arguments.setting("weight_decay"), default=None,
+                     metavar="L2", help="L2 penalty on the weights (adamw: decoupled) " + _default("weight_decay"))
+    opt.add_argument("--schedule", choices=SCHEDULES, default=None,
+                     help="learning-rate schedule over the steps of the run " + _default("schedule"))
     opt.add_argument("--warmup-epochs", type=arguments.setting("warmup_epochs"), default=DEFAULTS.warmup_epochs,
                      metavar="E", help="linear warm-up from 0 to --lr over this many epochs (fractions allowed)")
     opt.add_argument("--step-size", type=arguments.setting("step_size"), default=DEFAULTS.step_size, metavar="E",
@@ -86,11 +93,14 @@ def add_parser(subparsers) -> None:
 
 
 def config_from_args(args) -> TrainConfig:
+    """The options given, the model's recipe for those of its settings not given (None), then the
+    defaults."""
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
-    values["epochs"] = args.epochs or DEFAULTS.epochs
+    values = {name: value for name, value in values.items() if not (name in RECIPE_SETTINGS and value is None)}
+    values["epochs"] = args.epochs or run_config(model=args.model).epochs
     # resolved, so `evaluate` and `--resume` find the same folder from anywhere
     values["data_dir"] = str(args.data_dir.resolve()) if args.data_dir else None
-    return TrainConfig(**values)
+    return run_config(**values)
 
 
 def _checked(config: TrainConfig) -> TrainConfig:
@@ -102,13 +112,21 @@ def _checked(config: TrainConfig) -> TrainConfig:
     return config
 
 
+def _check_model_options(config: TrainConfig) -> None:
+    """Options that shape another kind of model than the one asked for are a mistake, not a no-op."""
+    own = set(KINDS[config.model].options)
+    for name in sorted({option for kind in KINDS.values() for option in kind.options} - own):
+        if getattr(config, name) != getattr(DEFAULTS, name):
+            raise UsageError(f"argument {_flag(name)}: shapes another model than --model {config.model}")
+
+
 def _flag(setting: str) -> str:
     return "--layers" if setting == "layer_sizes" else "--" + setting.replace("_", "-")
 
 
 def _settings_given(args) -> list:
     """Run settings on the command line that differ from the defaults (epochs aside)."""
-    given, defaults = config_from_args(args).to_dict(), DEFAULTS.to_dict()
+    given, defaults = config_from_args(args).to_dict(), run_config(model=args.model).to_dict()
     return [name for name in given if name != "epochs" and given[name] != defaults[name]]
 
 
@@ -122,6 +140,7 @@ def run(args) -> int:
                   f"{', '.join(_flag(name) for name in ignored)}", file=sys.stderr)
     else:
         config = config_from_args(args)
+        _check_model_options(config)
     _checked(config)
     out = args.out or (args.resume.parent if args.resume else DEFAULT_OUT)
     with claim_output_folder(out, OUTPUT_NAMES):

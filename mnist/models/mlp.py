@@ -1,6 +1,4 @@
 """The MLP of the seed, built only from tinygrad_np: Z = A_prev . W + b, hidden g, softmax output."""
-import math
-
 import numpy as np
 
 from tinygrad_np import nn
@@ -70,6 +68,9 @@ class MLP(nn.Module):
         self.layer_sizes, self.dropout = tuple(layer_sizes), dropout
         self.activation = activation if isinstance(activation, str) else activations
         rng = np.random.default_rng(seed)
+        # Before `layers`, so the parameters keep their names (layers.0.weight, ...) and the
+        # modules are registered in the order they run.
+        self.flatten = nn.Flatten()
         modules = []
         last = len(layer_sizes) - 2
         for index, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
@@ -82,9 +83,7 @@ class MLP(nn.Module):
         self.layers = nn.Sequential(*modules)
 
     def forward(self, x):
-        if x.ndim > 2:  # N rows of pixels; not reshape(N, -1), which cannot work out -1 for N = 0
-            x = x.reshape(x.shape[0], math.prod(x.shape[1:]))
-        return self.layers(x)
+        return self.layers(self.flatten(x) if x.ndim > 2 else x)  # rows stay as they are: no reshape node
 
     @property
     def num_classes(self) -> int:

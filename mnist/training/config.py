@@ -65,6 +65,13 @@ CHOICES = {"model": tuple(KINDS), "activation": tuple(sorted(ACTIVATIONS)), "opt
 OPTIONAL = ("train_limit", "test_limit", "data_dir")  # None means: all images, the vendored MNIST
 
 
+def run_config(**settings) -> "TrainConfig":
+    """The settings of a run that sets `settings` itself: the rest come from its model kind's
+    recipe (mnist.models.registry), then from TrainConfig's defaults (the MLP's recipe)."""
+    kind = settings.get("model", TrainConfig.model)
+    return TrainConfig(**{**(KINDS[kind].recipe if kind in KINDS else {}), **settings})
+
+
 class SettingError(ValueError):
     """A setting outside its range, of the wrong type, or contradicting another; `setting` is its name."""
 
