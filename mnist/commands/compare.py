@@ -1,4 +1,4 @@
-"""`python -m mnist compare`: the autograd MLP against the hand-derived reference network.
+"""`python -m mnist compare`: the autograd MLP or CNN against the hand-derived reference network.
 
 On one real MNIST batch, both networks start from identical weights; the table lists, per layer,
 the largest absolute and relative difference of dZ, dW, db and dA. Then both take the same SGD
@@ -10,6 +10,15 @@ autograd model's parameter names, intermediates as "layers.<i>.dZ" / "layers.<i>
 the check is a diff of two dicts, whatever the architecture. dZ and dA are the seed's per-example
 quantities (dZ^[L] = A - Y): autograd differentiates the batch mean J, so its gradients of Z and A
 are multiplied by the batch size m before comparing.
+
+Kinks. Where the two forward passes, differing by rounding alone, put an entry on different sides
+of a ReLU's kink (one sees 1e-9, the other -1e-9) or pick a different maximum in a max-pool window
+(two entries within rounding of each other), the gradient at those entries follows a different
+branch: a difference of the size of the gradient itself, not rounding. Those entries are left out
+of the elementwise quantities they decide (the input gradient of that ReLU or pool, and, through
+the elementwise activations before it, the layers below), and counted under the table; sums over
+them (dW, db, the input gradients further down) keep them, within the tolerance. They are rare in
+float32 (a ReLU input within about 1e-7 of its scale from 0) and do not occur in float64 here.
 """
 import argparse
 import itertools
@@ -23,8 +32,9 @@ from mnist.commands import arguments
 from mnist.data.dataset import iterate_minibatches, load_dataset, one_hot, to_features
 from mnist.errors import UsageError
 from mnist.models.mlp import DEFAULT_LAYER_SIZES, MLP
+from mnist.models.registry import DEFAULT_CNN, KINDS, build_model
+from mnist.reference import cnn, network
 from mnist.reference import mlp as reference
-from mnist.reference import network
 from mnist.report.plots import save_figure
 from tinygrad_np import Tensor, nn
 from tinygrad_np.nn.functional import cross_entropy
@@ -32,6 +42,7 @@ from tinygrad_np.nn.module import forward_hooks
 from tinygrad_np.optim import SGD
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
+STEPS = {"mlp": 20, "cnn": 5}  # the default --steps
 
 
 def rounding_tolerance(dtype, layer_sizes, batch_size: int) -> float:
@@ -126,18 +137,64 @@ def table_labels(specs) -> dict:
     return labels
 
 
-def gradient_rows(autograd: dict, hand: dict, specs) -> list:
+def gradient_rows(autograd: dict, hand: dict, specs, left_out: dict) -> list:
     """(layer, quantity, shape, max abs, max rel) for every quantity the reference computed, in the
-    order of the layers; one autograd lacks is compared with NaN, so it fails."""
+    order of the layers, without the entries `left_out` masks; one autograd lacks is compared with
+    NaN, so it fails."""
     labels = table_labels(specs)
     order = {key: number for number, key in enumerate(labels)}
     rows = []
     for key in sorted(hand, key=lambda key: (order.get(key, len(order)), key)):
         layer, quantity = labels.get(key, ("-", key))
         theirs = hand[key]
-        ours = autograd.get(key, np.full(theirs.shape, np.nan))
-        rows.append((layer, quantity, theirs.shape, *differences(np.reshape(ours, theirs.shape), theirs)))
+        ours = np.reshape(autograd.get(key, np.full(theirs.shape, np.nan)), theirs.shape)
+        kept = ~left_out[key] if key in left_out else slice(None)
+        rows.append((layer, quantity, theirs.shape, *differences(ours[kept], theirs[kept])))
     return rows
+
+
+def window_winners(A_prev: np.ndarray, spec) -> list:
+    """Per kernel offset, True where that entry of a max-pool window is the window's maximum (all of
+    them at a tie, which share the gradient), each (N, C, H_out, W_out)."""
+    windows = cnn.pool_windows(A_prev, spec.kernel_size, spec.stride)
+    maxima = np.max(windows, axis=0)
+    return [window == maxima for window in windows]
+
+
+def kink_flips(specs, autograd_cache: dict, hand_cache: dict) -> dict:
+    """{gradient name: True where that gradient's entries are decided by a kink the two forward
+    passes took differently} (see the module docstring), for every gradient with such an entry."""
+    flips = {}
+    for index in range(len(specs) - 1, -1, -1):
+        spec, below = specs[index], network.output_key(index - 1, specs)
+        mine, theirs = autograd_cache[below], hand_cache[below]
+        inherited = flips.get(network.gradient_key(network.output_key(index, specs)))
+        if isinstance(spec, network.ReLU):
+            flipped = (mine > 0) != (theirs > 0)
+            flipped = flipped if inherited is None else flipped | inherited
+        elif isinstance(spec, network.Sigmoid):
+            flipped = inherited
+        elif isinstance(spec, network.MaxPool2d):
+            flipped = np.zeros(mine.shape, dtype=bool)
+            winners = list(zip(window_winners(mine, spec), window_winners(theirs, spec), strict=True))
+            disagree = np.any([a != b for a, b in winners], axis=0)
+            out_hw = cnn.pool_output_hw(mine, spec.kernel_size, spec.stride)
+            for offset, (a, b) in zip(cnn.kernel_offsets(spec.kernel_size), winners, strict=True):
+                rows, cols = cnn.offset_slices(offset, spec.stride, (1, 1), out_hw)
+                flipped[:, :, rows, cols] |= disagree & (a | b)
+        else:
+            continue
+        if flipped is not None and flipped.any():
+            flips[network.gradient_key(below)] = flipped
+    return flips
+
+
+def kinks_left_out(flips: dict) -> str:
+    """The line under the table that says which entries were left out, or '' when none were."""
+    if not flips:
+        return ""
+    parts = ", ".join(f"{int(mask.sum())} of {name}" for name, mask in flips.items())
+    return f"\nleft out at kinks the two forward passes took differently: {parts}"
 
 
 def parameter_divergence(model: nn.Module, params: dict) -> float:
@@ -212,17 +269,21 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "compare", help="check autograd gradients against the hand-derived reference network",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", choices=tuple(KINDS), default="mlp",
+                        help="mlp: the MLP of --layers and --activation; cnn: the default CNN of "
+                             "train --model cnn (default: mlp)")
     parser.add_argument("--layers", type=arguments.positive_int, nargs="+", dest="layer_sizes",
                         action=arguments.LayerSizes, default=DEFAULT_LAYER_SIZES, metavar="N",
-                        help="layer sizes, 784 first and 10 last (default: "
+                        help="MLP layer sizes, 784 first and 10 last (default: "
                              + " ".join(map(str, DEFAULT_LAYER_SIZES)) + ")")
     parser.add_argument("--activation", nargs="+", choices=sorted(reference.ACTIVATIONS), default=["relu"],
-                        metavar="NAME", help="relu or sigmoid: one name for every hidden layer, "
+                        metavar="NAME", help="MLP activations, relu or sigmoid: one name for every hidden layer, "
                                              "or one per hidden layer (default: relu)")
     parser.add_argument("--batch-size", type=arguments.positive_int, default=64,
                         help="examples per batch (default: %(default)s)")
-    parser.add_argument("--steps", type=arguments.non_negative_int, default=20,
-                        help="SGD steps in lockstep (default: %(default)s)")
+    parser.add_argument("--steps", type=arguments.non_negative_int, default=None,
+                        help=f"SGD steps in lockstep (default: {STEPS['mlp']}; cnn: {STEPS['cnn']}, as the "
+                             f"reference's convolutions are slow loops)")
     parser.add_argument("--lr", type=arguments.positive_float, default=0.1,
                         help="learning rate (default: %(default)s)")
     parser.add_argument("--dtype", choices=sorted(DTYPES), default="float64",
@@ -230,9 +291,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--seed", type=arguments.non_negative_int, default=0,
                         help="seeds the weights and the batches (default: 0)")
     parser.add_argument("--tolerance", type=arguments.positive_float, default=None,
-                        help="largest relative difference accepted; default N * eps of the dtype with "
-                             "N = 2 * sum(layer sizes) + batch size, a worst-case bound on rounding "
-                             "differences between two evaluations of the same formulas")
+                        help="largest relative difference accepted; default N * eps of the dtype, a "
+                             "worst-case bound on rounding differences between two evaluations of the same "
+                             "formulas, with N the number of terms summed on the longest chain to a gradient "
+                             "(the MLP: 2 * sum(layer sizes) + batch size)")
     parser.add_argument("--plot", type=arguments.output_file, metavar="PATH", default=None,
                         help="save the divergence per step as an image (.png, .svg or .pdf)")
     parser.set_defaults(func=run)
@@ -242,36 +304,51 @@ def add_parser(subparsers) -> None:
 # there would only bury that verdict.
 @np.errstate(over="ignore", invalid="ignore", divide="ignore")
 def run(args) -> int:
-    sizes = list(args.layer_sizes)
-    activation = args.activation[0] if len(args.activation) == 1 else args.activation
-    try:
-        activations = reference.hidden_activations(activation, len(sizes) - 2)
-    except ValueError as error:
-        raise UsageError(f"argument --activation: {error}") from None
     dtype = DTYPES[args.dtype]
-    tolerance = args.tolerance or rounding_tolerance(dtype, sizes, args.batch_size)
+    if args.model == "mlp":
+        sizes = list(args.layer_sizes)
+        activation = args.activation[0] if len(args.activation) == 1 else args.activation
+        try:
+            activations = reference.hidden_activations(activation, len(sizes) - 2)
+        except ValueError as error:
+            raise UsageError(f"argument --activation: {error}") from None
+        specs = network.dense_layers(sizes, activations)
+        model = MLP(sizes, activations, seed=args.seed, dtype=dtype)
+        tolerance = args.tolerance or rounding_tolerance(dtype, sizes, args.batch_size)
+        heading = f"layers {sizes}, activations {activations}"
+    else:
+        for option, value, default in (("--layers", tuple(args.layer_sizes), DEFAULT_LAYER_SIZES),
+                                       ("--activation", args.activation, ["relu"])):
+            if value != default:
+                raise UsageError(f"argument {option}: shapes the MLP, not --model {args.model}")
+        specs = KINDS[args.model].reference_layers(DEFAULT_CNN)
+        model = build_model({"kind": args.model, "settings": DEFAULT_CNN}, seed=args.seed, dtype=dtype)
+        tolerance = args.tolerance or network.rounding_tolerance(dtype, specs, (args.batch_size, 1, 28, 28))
+        heading = f"the default CNN ({KINDS[args.model].description})"
 
-    specs = network.dense_layers(sizes, activations)
-    batches = mnist_batches(load_dataset(), args.batch_size, args.seed, dtype, rows=True)
+    batches = mnist_batches(load_dataset(), args.batch_size, args.seed, dtype, rows=args.model == "mlp")
     first = next(batches)
-    model = MLP(sizes, activations, seed=args.seed, dtype=dtype)
     params = network.init_params(specs, seed=args.seed, dtype=dtype)
     model.load_state_dict(params)
 
     X, Y = first
-    autograd_loss, _, autograd_grads = autograd_pass(model, X, Y)
+    autograd_loss, autograd_cache, autograd_grads = autograd_pass(model, X, Y)
     hand_loss, cache = network.forward(params, specs, X, Y)
     hand_grads = network.backward(params, specs, cache, Y, input_gradient=True)
-    rows = [("-", "J", (), *differences(autograd_loss, hand_loss))] + gradient_rows(autograd_grads, hand_grads, specs)
-    print(f"{args.dtype}, layers {sizes}, activations {activations}, batch {args.batch_size}, "
-          f"tolerance {tolerance:.2e}\n")
+    flips = kink_flips(specs, autograd_cache, cache)
+    rows = [("-", "J", (), *differences(autograd_loss, hand_loss))] + \
+        gradient_rows(autograd_grads, hand_grads, specs, flips)
+    print(f"{args.dtype}, {heading}, batch {args.batch_size}, tolerance {tolerance:.2e}\n")
     print(markdown_table(("layer", "quantity", "shape", "max abs diff", "max rel diff"), rows))
+    if flips:
+        print(kinks_left_out(flips))
 
-    steps = itertools.islice(itertools.chain([first], batches), args.steps)
-    divergence = lockstep(model, params, specs, steps, args.lr)
+    steps = args.steps if args.steps is not None else STEPS[args.model]
+    batches = itertools.islice(itertools.chain([first], batches), steps)
+    divergence = lockstep(model, params, specs, batches, args.lr)
     if divergence:
         worst_step = int(np.argmax(divergence))  # the first NaN, if there is one
-        print(f"\nlockstep SGD, {args.steps} steps at lr {args.lr}: largest parameter divergence "
+        print(f"\nlockstep SGD, {steps} steps at lr {args.lr}: largest parameter divergence "
               f"{divergence[worst_step]:.3e} (step {worst_step + 1}), after the last step {divergence[-1]:.3e}")
         if args.plot:
             make_folder(args.plot.parent)
@@ -292,7 +369,7 @@ def failures(rows, divergence, tolerance: float, nonfinite: list) -> list:
     problems = []
     for layer, quantity, _, _, relative in rows:
         if not relative <= tolerance:
-            where = "the loss J" if quantity == "J" else f"layer {layer} {quantity}"
+            where = "the loss J" if quantity == "J" else f"layer {layer} {quantity}".replace("layer layers.", "layers.")
             problems.append(f"{where}: relative difference {relative:.3e}" + _beyond(relative, tolerance))
     failed_steps = [step for step, value in enumerate(divergence, start=1) if not value <= tolerance]
     if failed_steps:
