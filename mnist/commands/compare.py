@@ -167,6 +167,8 @@ def kink_flips(specs, autograd_cache: dict, hand_cache: dict) -> dict:
     flips = {}
     for index in range(len(specs) - 1, -1, -1):
         spec, below = specs[index], network.output_key(index - 1, specs)
+        if not isinstance(spec, (network.ReLU, network.Sigmoid, network.MaxPool2d)):
+            continue
         mine, theirs = autograd_cache[below], hand_cache[below]
         inherited = flips.get(network.gradient_key(network.output_key(index, specs)))
         if isinstance(spec, network.ReLU):
@@ -182,8 +184,6 @@ def kink_flips(specs, autograd_cache: dict, hand_cache: dict) -> dict:
             for offset, (a, b) in zip(cnn.kernel_offsets(spec.kernel_size), winners, strict=True):
                 rows, cols = cnn.offset_slices(offset, spec.stride, (1, 1), out_hw)
                 flipped[:, :, rows, cols] |= disagree & (a | b)
-        else:
-            continue
         if flipped is not None and flipped.any():
             flips[network.gradient_key(below)] = flipped
     return flips
