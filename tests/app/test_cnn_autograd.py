@@ -16,9 +16,10 @@ from strategies import cnns
 
 from mnist.cli import main
 from mnist.commands import compare
-from mnist.data.dataset import load_dataset
 from mnist.reference import cnn, network
 from tinygrad_np import nn
+
+pytestmark = pytest.mark.usefixtures("compare_reads_mnist_once")  # the command tests below
 
 
 class Network(nn.Module):
@@ -106,14 +107,6 @@ def test_a_broken_reference_formula_fails_the_comparison(monkeypatch, broken):
 
 # ---- python -m mnist compare --model cnn -------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def dataset():
-    return load_dataset()
-
-
-@pytest.fixture(autouse=True)
-def mnist_loaded_once(monkeypatch, dataset):
-    monkeypatch.setattr(compare, "load_dataset", lambda: dataset)
 
 
 SMALL_CNN = ["compare", "--model", "cnn", "--batch-size", "8", "--steps", "2"]

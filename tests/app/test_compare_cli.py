@@ -6,22 +6,13 @@ import pytest
 
 from mnist.cli import main
 from mnist.commands import compare
-from mnist.data.dataset import load_dataset
 from mnist.reference import mlp as reference
 from mnist.reference import network
 
 SMALL = ["--layers", "784", "16", "12", "10", "--batch-size", "8", "--steps", "3"]
 
 
-@pytest.fixture(scope="module")
-def dataset():
-    return load_dataset()
-
-
-@pytest.fixture(autouse=True)
-def mnist_loaded_once(monkeypatch, dataset):
-    """Real MNIST, read once for the module rather than once per command."""
-    monkeypatch.setattr(compare, "load_dataset", lambda: dataset)
+pytestmark = pytest.mark.usefixtures("compare_reads_mnist_once")
 
 
 def exit_status(argv) -> int:
