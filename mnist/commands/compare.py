@@ -22,6 +22,7 @@ float32 (a ReLU input within about 1e-7 of its scale from 0) and do not occur in
 """
 import argparse
 import itertools
+from typing import Any, cast
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -66,12 +67,13 @@ def rounding_tolerance(dtype, layer_sizes, batch_size: int) -> float:
 # ---- the autograd side, named as the reference names it -----------------------------------
 
 
-def autograd_pass(model: nn.Module, X, Y) -> tuple[float, dict, dict]:
+def autograd_pass(model: Any, X, Y) -> tuple[float, dict, dict]:
     """(loss, cache, grads) of the autograd model on (X, one-hot Y), with the reference network's
     names (mnist.reference.network): the output of every module in `model.layers`, its gradient
     times m, "dX" likewise, and the parameters' gradients by their names.
 
-    A forward hook keeps each layer's output, so the model runs its own forward, whatever it is."""
+    A forward hook keeps each layer's output, so the model runs its own forward, whatever it is.
+    `model` is one of the app's models: its layers sit in a Sequential named `layers`."""
     if any(isinstance(module, nn.Dropout) for _, module in model.named_modules()):
         raise ValueError("compare needs a model without dropout: the reference network has none")
     index_of = {id(module): index for index, (_, module) in enumerate(model.layers.named_children())}
@@ -94,10 +96,16 @@ def autograd_pass(model: nn.Module, X, Y) -> tuple[float, dict, dict]:
     m = len(X)
     cache = {"X": X, **{key: value.data for key, value in outputs.items()},
              "probabilities": logits.detach().softmax(axis=-1).data}
-    grads = {network.gradient_key(key): value.grad.data * m for key, value in outputs.items()}
-    grads["dX"] = x.grad.data * m
-    grads.update({name: parameter.grad.data for name, parameter in model.named_parameters()})
+    grads = {network.gradient_key(key): _gradient(value, key) * m for key, value in outputs.items()}
+    grads["dX"] = _gradient(x, "X") * m
+    grads.update({name: _gradient(parameter, name) for name, parameter in model.named_parameters()})
     return loss.item(), cache, grads
+
+
+def _gradient(tensor: Tensor, name: str) -> np.ndarray:
+    if tensor.grad is None:
+        raise RuntimeError(f"backward() left no gradient for {name}")
+    return tensor.grad.data
 
 
 def sgd_step(model: nn.Module, optimizer: SGD, X, Y) -> float:
@@ -124,7 +132,8 @@ def table_labels(specs) -> dict:
     """{gradient name: (layer, quantity)}: the layers with parameters numbered from 1, as the seed
     numbers them, each with dZ, dW, db and dA_prev (the gradient of its input); the gradient of any
     other layer's output under that layer's name ("layers.1", "dA")."""
-    labels, layer = {}, 0
+    labels: dict[str, tuple[int | str, str]] = {}
+    layer = 0
     for index, spec in enumerate(specs):
         output = network.gradient_key(network.output_key(index, specs))
         if spec.parameter_shapes():
@@ -164,7 +173,7 @@ def window_winners(A_prev: np.ndarray, spec) -> list:
 def kink_flips(specs, autograd_cache: dict, hand_cache: dict) -> dict:
     """{gradient name: True where that gradient's entries are decided by a kink the two forward
     passes took differently} (see the module docstring), for every gradient with such an entry."""
-    flips = {}
+    flips: dict[str, np.ndarray] = {}
     for index in range(len(specs) - 1, -1, -1):
         spec, below = specs[index], network.output_key(index - 1, specs)
         if not isinstance(spec, (network.ReLU, network.Sigmoid, network.MaxPool2d)):
@@ -177,12 +186,13 @@ def kink_flips(specs, autograd_cache: dict, hand_cache: dict) -> dict:
         elif isinstance(spec, network.Sigmoid):
             flipped = inherited
         elif isinstance(spec, network.MaxPool2d):
+            kernel, stride = cast(cnn.Pair, spec.kernel_size), cast(cnn.Pair, spec.stride)  # pairs once built
             flipped = np.zeros(mine.shape, dtype=bool)
             winners = list(zip(window_winners(mine, spec), window_winners(theirs, spec), strict=True))
             disagree = np.any([a != b for a, b in winners], axis=0)
-            out_hw = cnn.pool_output_hw(mine, spec.kernel_size, spec.stride)
-            for offset, (a, b) in zip(cnn.kernel_offsets(spec.kernel_size), winners, strict=True):
-                rows, cols = cnn.offset_slices(offset, spec.stride, (1, 1), out_hw)
+            out_hw = cnn.pool_output_hw(mine, kernel, stride)
+            for offset, (a, b) in zip(cnn.kernel_offsets(kernel), winners, strict=True):
+                rows, cols = cnn.offset_slices(offset, stride, (1, 1), out_hw)
                 flipped[:, :, rows, cols] |= disagree & (a | b)
         if flipped is not None and flipped.any():
             flips[network.gradient_key(below)] = flipped
@@ -305,6 +315,7 @@ def add_parser(subparsers) -> None:
 @np.errstate(over="ignore", invalid="ignore", divide="ignore")
 def run(args) -> int:
     dtype = DTYPES[args.dtype]
+    model: nn.Module
     if args.model == "mlp":
         sizes = list(args.layer_sizes)
         activation = args.activation[0] if len(args.activation) == 1 else args.activation

@@ -17,7 +17,7 @@ from mnist.data.dataset import IMAGE_SHAPE, NUM_CLASSES, load_dataset, to_featur
 from mnist.errors import MnistError, UsageError
 from mnist.models.mlp import ACTIVATIONS, DEFAULT_LAYER_SIZES, MAX_PARAMETERS, MLP
 from mnist.models.registry import DEFAULT_CNN, KINDS, build_model
-from tinygrad_np import Tensor, viz
+from tinygrad_np import Tensor, nn, viz
 from tinygrad_np.nn.functional import cross_entropy
 
 PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
@@ -67,6 +67,7 @@ class _AnySizes(arguments.LayerSizes):
 
 
 def run(args) -> int:
+    model: nn.Module
     if args.model == "mlp":
         values = args.batch_size * sum(args.layer_sizes)
         if values > MAX_PARAMETERS:  # the batch's activations, bounded as the parameters are

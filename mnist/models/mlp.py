@@ -71,7 +71,7 @@ class MLP(nn.Module):
         # Before `layers`, so the parameters keep their names (layers.0.weight, ...) and the
         # modules are registered in the order they run.
         self.flatten = nn.Flatten()
-        modules = []
+        modules: list[nn.Module] = []
         last = len(layer_sizes) - 2
         for index, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
             init = "xavier_normal" if index == last else initializer_for(activations[index])

@@ -212,7 +212,7 @@ DEFAULT_CNN = (Conv2d(1, 32, 5), ReLU(), MaxPool2d(2), Conv2d(32, 64, 5), ReLU()
 def dense_layers(layer_sizes, activations) -> list:
     """The specs of mnist.models.mlp.MLP without dropout: Linear, activation, ..., Linear."""
     names = mlp.hidden_activations(activations, len(layer_sizes) - 2)
-    specs = []
+    specs: list[Layer] = []
     for index, (fan_in, fan_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:], strict=True)):
         specs.append(Linear(fan_in, fan_out))
         if index < len(names):
