@@ -4,8 +4,7 @@ import importlib.metadata
 from tinygrad_np.tensor import Tensor
 from tinygrad_np.errors import ArgumentError, ShapeError
 from tinygrad_np.grad_mode import enable_grad, is_grad_enabled, no_grad
-from tinygrad_np.ops.elementwise import maximum, minimum, where
-from tinygrad_np.ops.movement import concatenate, stack
+from tinygrad_np.functional import concatenate, maximum, minimum, stack, where
 from tinygrad_np.gradcheck import GradcheckError, gradcheck
 
 __all__ = ["Tensor", "ShapeError", "ArgumentError", "no_grad", "enable_grad", "is_grad_enabled",

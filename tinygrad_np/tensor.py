@@ -10,8 +10,6 @@ Conventions (tested in tests/test_conventions.py):
 """
 import numpy as np
 
-from tinygrad_np.errors import ShapeError
-
 _INTEGER_KINDS = "iub"  # ints, unsigned ints and bools become float32
 
 
@@ -28,6 +26,32 @@ def _float_array(data, dtype) -> np.ndarray:
     else:
         dtype = np.float32
     return np.array(array, dtype=dtype)  # always a copy, also of an ndarray
+
+
+def _values(x):
+    """The numbers of a Tensor, or x itself: comparisons give plain boolean masks."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _plain_index(index):
+    """An index with each Tensor inside it replaced by its integer values."""
+    if isinstance(index, tuple):
+        return tuple(_plain_index(part) for part in index)
+    return index.data.astype(np.intp) if isinstance(index, Tensor) else index
+
+
+def lift(value, like: "Tensor" = None) -> "Tensor":
+    """An operand as a Tensor: Tensors as they are; a Python number in `like`'s dtype (float32
+    without one), so `float32 * 0.1` stays float32; a float array as it is (NumPy promotion then
+    decides); anything else (lists, int arrays) as `Tensor(value)` makes it. The one place where
+    ops and free functions turn their operands into Tensors."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (int, float)):
+        return _new_tensor(np.asarray(value, dtype=np.float32 if like is None else like.data.dtype), None)
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        return _new_tensor(value, None)
+    return _new_tensor(_float_array(value, None), None)
 
 
 _object_new = object.__new__
@@ -62,15 +86,6 @@ class Tensor:
                             f"of dtype {getattr(array, 'dtype', None)}")
         return _new_tensor(array, None, cls)
 
-    def _lift(self, other) -> "Tensor":
-        """Wrap an operand: Python numbers take this tensor's dtype, arrays follow NumPy."""
-        if isinstance(other, Tensor):
-            return other
-        if isinstance(other, (int, float)):
-            return _new_tensor(np.asarray(other, dtype=self.data.dtype), None)
-        array = np.asarray(other)
-        return _new_tensor(array if array.dtype.kind == "f" else _float_array(array, None), None)
-
     # ---- attributes -------------------------------------------------------------------------
     shape = property(lambda self: self.data.shape)
     dtype = property(lambda self: self.data.dtype)
@@ -86,8 +101,40 @@ class Tensor:
     def numpy(self) -> np.ndarray:
         return self.data
 
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """The data itself for np.asarray(tensor) (no copy), or a copy when asked for one."""
+        if copy is False and dtype is not None and np.dtype(dtype) != self.data.dtype:
+            raise ValueError(f"cannot convert a {self.data.dtype} tensor to {np.dtype(dtype)} without a copy")
+        array = self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return array.copy() if copy and array is self.data else array
+
     def item(self) -> float:
+        return self._one_value("item")
+
+    def __float__(self) -> float:
+        return float(self._one_value("float"))
+
+    def __int__(self) -> int:
+        return int(self._one_value("int"))  # truncates toward zero, as int(3.7) and PyTorch do
+
+    def __bool__(self) -> bool:
+        return bool(self._one_value("bool"))
+
+    def _one_value(self, asked: str) -> float:
+        """The single value as a Python number; a tensor of more (or no) values is ambiguous."""
+        if self.data.size != 1:
+            raise ValueError(f"{asked}() needs a one-element tensor, this one has shape {self.shape}")
         return self.data.item()
+
+    def tolist(self):
+        """The values as nested Python lists (a Python number for a 0-d tensor)."""
+        return self.data.tolist()
+
+    def __iter__(self):
+        """The entries along the first axis, each a Tensor in the graph (as torch.Tensor)."""
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self)))
 
     def detach(self) -> "Tensor":
         """The same values, cut from the graph (shares memory, like PyTorch)."""
@@ -119,42 +166,27 @@ class Tensor:
         Gradients add up across calls until reset (`t.grad = None`, `optimizer.zero_grad()`).
         With `create_graph=True` the gradients are themselves graph nodes, for second derivatives.
         """
-        if not self.requires_grad:
-            raise RuntimeError(
-                f"backward() on a tensor of shape {self.shape} that does not require grad: "
-                "no input was created with requires_grad=True, or it was computed under no_grad()")
-        if grad is None:
-            if self.size != 1:
-                raise RuntimeError(
-                    f"backward() without grad= works only for one-element tensors (a scalar loss), "
-                    f"this one has shape {self.shape}; pass grad= of that shape")
-            seed = np.array(1, self.data.dtype).reshape(self.data.shape)  # np.ones is Python around two calls
-        else:
-            # a copy: the seed may end up as a leaf's .grad
-            seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
-            if seed.shape != self.shape:
-                raise ShapeError(f"backward: grad of shape {seed.shape} for a tensor of shape {self.shape}")
-        run_backward(self, seed, create_graph)
+        autograd.backward([self], [grad], create_graph=create_graph)
 
     # ---- arithmetic -------------------------------------------------------------------------
-    def __add__(self, other): return elementwise.Add.apply(self, self._lift(other))
-    def __radd__(self, other): return elementwise.Add.apply(self._lift(other), self)
-    def __sub__(self, other): return elementwise.Sub.apply(self, self._lift(other))
-    def __rsub__(self, other): return elementwise.Sub.apply(self._lift(other), self)
-    def __mul__(self, other): return elementwise.Mul.apply(self, self._lift(other))
-    def __rmul__(self, other): return elementwise.Mul.apply(self._lift(other), self)
-    def __truediv__(self, other): return elementwise.Div.apply(self, self._lift(other))
-    def __rtruediv__(self, other): return elementwise.Div.apply(self._lift(other), self)
-    def __pow__(self, other): return elementwise.Pow.apply(self, self._lift(other))
-    def __rpow__(self, other): return elementwise.Pow.apply(self._lift(other), self)
+    def __add__(self, other): return elementwise.Add.apply(self, lift(other, self))
+    def __radd__(self, other): return elementwise.Add.apply(lift(other, self), self)
+    def __sub__(self, other): return elementwise.Sub.apply(self, lift(other, self))
+    def __rsub__(self, other): return elementwise.Sub.apply(lift(other, self), self)
+    def __mul__(self, other): return elementwise.Mul.apply(self, lift(other, self))
+    def __rmul__(self, other): return elementwise.Mul.apply(lift(other, self), self)
+    def __truediv__(self, other): return elementwise.Div.apply(self, lift(other, self))
+    def __rtruediv__(self, other): return elementwise.Div.apply(lift(other, self), self)
+    def __pow__(self, other): return elementwise.Pow.apply(self, lift(other, self))
+    def __rpow__(self, other): return elementwise.Pow.apply(lift(other, self), self)
     def __neg__(self): return elementwise.Neg.apply(self)
-    def __matmul__(self, other): return matmul.MatMul.apply(self, self._lift(other))
-    def __rmatmul__(self, other): return matmul.MatMul.apply(self._lift(other), self)
+    def __matmul__(self, other): return matmul.MatMul.apply(self, lift(other, self))
+    def __rmatmul__(self, other): return matmul.MatMul.apply(lift(other, self), self)
 
-    def __lt__(self, other): return self.data < values(other)
-    def __le__(self, other): return self.data <= values(other)
-    def __gt__(self, other): return self.data > values(other)
-    def __ge__(self, other): return self.data >= values(other)
+    def __lt__(self, other): return self.data < _values(other)
+    def __le__(self, other): return self.data <= _values(other)
+    def __gt__(self, other): return self.data > _values(other)
+    def __ge__(self, other): return self.data >= _values(other)
     __hash__ = object.__hash__
 
     def matmul(self, other): return self @ other
@@ -168,8 +200,8 @@ class Tensor:
     def tanh(self): return elementwise.Tanh.apply(self)
     def abs(self): return elementwise.Abs.apply(self)
     def clip(self, low=None, high=None): return elementwise.Clip.apply(self, low=low, high=high)
-    def maximum(self, other): return elementwise.Maximum.apply(self, self._lift(other))
-    def minimum(self, other): return elementwise.minimum(self, other)
+    def maximum(self, other): return elementwise.Maximum.apply(self, lift(other, self))
+    def minimum(self, other): return functional.minimum(self, other)
 
     # ---- reductions -------------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False): return reduce.Sum.apply(self, axis=axis, keepdims=keepdims)
@@ -186,21 +218,18 @@ class Tensor:
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         return movement.Reshape.apply(self, shape=tuple(shape))
 
-    def transpose(self, *axes):
-        """Reverse the axes, or permute them as given (NumPy's meaning, not PyTorch's swap)."""
-        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        return movement.Transpose.apply(self, axes=tuple(axes) or None)
+    def permute(self, *dims):
+        """The axes in the order `dims` (a full permutation, as torch.permute and np.transpose)."""
+        dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        return movement.Permute.apply(self, dims=tuple(dims))
 
-    def swapaxes(self, axis1, axis2):
-        axes = list(range(self.ndim))
-        try:
-            axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
-        except IndexError:
-            raise ShapeError(f"swapaxes: cannot swap axes {axis1} and {axis2} of shape {self.shape}: "
-                             f"an axis is out of range") from None
-        return self.transpose(axes)
+    def transpose(self, dim0, dim1):
+        """Swap two axes, as torch.transpose (NumPy's transpose(axes) is `permute`)."""
+        return movement.Transpose.apply(self, dim0=dim0, dim1=dim1)
 
-    T = property(lambda self: self.transpose())
+    swapaxes = transpose  # PyTorch's and NumPy's alias
+    T = property(lambda self: self.permute(tuple(reversed(range(self.ndim)))))  # every axis reversed
+    mT = property(lambda self: self.transpose(-2, -1))  # the last two swapped: a batch of matrices
 
     def flatten(self, start_dim=0, end_dim=-1):
         shape = self.shape
@@ -208,13 +237,12 @@ class Tensor:
         return self.reshape(shape[:start] + (-1,) + shape[end + 1:]) if self.ndim else self.reshape(1)
 
     def broadcast_to(self, shape): return movement.BroadcastTo.apply(self, shape=tuple(shape))
-    def __getitem__(self, index): return movement.GetItem.apply(self, index=index)
+    def __getitem__(self, index): return movement.GetItem.apply(self, index=_plain_index(index))
 
     # ---- softmax family ---------------------------------------------------------------------
     def softmax(self, axis=-1): return softmax.Softmax.apply(self, axis=axis)
     def log_softmax(self, axis=-1): return softmax.LogSoftmax.apply(self, axis=axis)
 
 
+from tinygrad_np import autograd, functional  # noqa: E402
 from tinygrad_np.ops import elementwise, matmul, movement, reduce, softmax  # noqa: E402
-from tinygrad_np.ops.dual import values  # noqa: E402
-from tinygrad_np.autograd import run_backward  # noqa: E402

@@ -89,6 +89,13 @@ def test_python_numbers_take_the_tensor_dtype():
     assert tg.maximum(0.1, exact).data[0] == 0.1 and tg.minimum(exact, 0.1).data[1] == 0.1
 
 
+def test_python_lists_in_an_op_become_float32_as_in_the_constructor():
+    x = Tensor(np.ones(2, dtype=np.float32), requires_grad=True)
+    for out in (x + [0.1, 0.2], [0.1, 0.2] * x, tg.maximum(x, [0.1, 0.2]), tg.concatenate([x, [0.1]])):
+        assert out.dtype == np.float32
+    assert (Tensor(np.ones(2)) + [0.1, 0.2]).dtype == np.float64  # float64 tensors stay float64
+
+
 def test_arrays_and_tensors_promote_as_numpy_and_gradients_keep_the_input_dtype():
     x = Tensor(np.ones(2, dtype=np.float32), requires_grad=True)
     y = Tensor(np.ones(2), requires_grad=True)

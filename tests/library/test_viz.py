@@ -284,7 +284,7 @@ def test_mlp_has_one_frame_per_layer_holding_its_named_parameters_and_ops():
     assert picture.in_frame("layers.0: Linear") == [
         "layers.0.weight | (6, 5) float32", "layers.0.bias | (5,) float32", "linear", "(4, 5) float32"]
     assert picture.in_frame("layers.1: ReLU") == ["relu", "(4, 5) float32"]
-    assert picture.in_frame(None) == ["x | (4, 6) float32", "cross_entropy", "loss | scalar float32"]
+    assert picture.in_frame(None) == ["x | (4, 6) float32", "cross_entropy targets=int64[4]", "loss | scalar float32"]
     named = {picture.text(i).split(" | ")[0] for i, a in picture.nodes.items() if a["class"] == "leaf"}
     assert named == {name for name, _ in model.named_parameters()}
 
@@ -385,7 +385,7 @@ def test_dot_renders_a_valid_svg_with_every_node():
     assert sum(n for c, n in classes.items() if c.startswith("node")) == len(Picture(graph).nodes) == 19
     assert classes["cluster"] == 5 and classes["edge"] == len(Picture(graph).edges)
     titles = {t.text for t in root.iter(f"{SVG}text")}
-    assert {"layers.0.weight", "layers.4.bias", "cross_entropy"} <= titles
+    assert {"layers.0.weight", "layers.4.bias", "cross_entropy targets=int64[4]"} <= titles
 
 
 @needs_dot

@@ -11,7 +11,7 @@ import numpy as np
 from tinygrad_np.errors import ArgumentError, ShapeError
 from tinygrad_np.kernels import window
 from tinygrad_np.ops.window import Fold, MaxPool, Pad, Unfold
-from tinygrad_np.tensor import Tensor
+from tinygrad_np.tensor import Tensor, lift
 
 PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
@@ -44,8 +44,8 @@ def conv2d(input, weight: Tensor, bias: Tensor | None = None, stride=1, padding=
     """2-D cross-correlation as torch.nn.functional.conv2d: input (N, C, H, W), weight
     (out_channels, C // groups, kH, kW), bias (out_channels,); returns (N, out_channels, oH, oW)."""
     stride, dilation, padding = pair(stride, "stride"), pair(dilation, "dilation"), pair(padding, "padding", low=0)
-    weight = weight if isinstance(weight, Tensor) else Tensor(weight)
-    input = _image("conv2d", weight._lift(input))
+    weight = lift(weight)
+    input = _image("conv2d", lift(input, weight))
     if weight.ndim != 4:
         raise ShapeError(f"conv2d: weight must be 4-D (out_channels, in_channels // groups, kH, kW), "
                          f"got shape {weight.shape}")
@@ -63,7 +63,7 @@ def conv2d(input, weight: Tensor, bias: Tensor | None = None, stride=1, padding=
     windows = Unfold.apply(input, kernel_size=(kernel_h, kernel_w), stride=stride, padding=padding, dilation=dilation)
     columns = windows.reshape(groups, group_channels * kernel_h * kernel_w, out_h * out_w * batch)
     out = weight.reshape(groups, out_channels // groups, group_channels * kernel_h * kernel_w) @ columns
-    out = out.reshape(out_channels, out_h, out_w, batch).transpose(3, 0, 1, 2)
+    out = out.reshape(out_channels, out_h, out_w, batch).permute(3, 0, 1, 2)
     return out if bias is None else out + bias.reshape(out_channels, 1, 1)
 
 
@@ -94,9 +94,9 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, count_include_pad: bo
     geometry = _pool_geometry("avg_pool2d", input, kernel_size, stride, padding)
     windows = Unfold.apply(input, **geometry)  # (C, kH, kW, oH, oW, N), padded with zeros
     if count_include_pad:
-        return windows.mean(axis=(1, 2)).transpose(3, 0, 1, 2)
+        return windows.mean(axis=(1, 2)).permute(3, 0, 1, 2)
     inside = window.window_sum(window.unfold(np.ones((1, 1) + input.shape[2:], input.dtype), **geometry))
-    return (windows.sum(axis=(1, 2)) / inside).transpose(3, 0, 1, 2)  # inside: each window's real entries
+    return (windows.sum(axis=(1, 2)) / inside).permute(3, 0, 1, 2)  # inside: each window's real entries
 
 
 def pad(input, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
@@ -142,7 +142,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
     _count_windows("unfold", input, **geometry)
     windows = Unfold.apply(input, **geometry)
     channels, kernel_h, kernel_w, out_h, out_w, batch = windows.shape
-    return windows.transpose(5, 0, 1, 2, 3, 4).reshape(batch, channels * kernel_h * kernel_w, out_h * out_w)
+    return windows.permute(5, 0, 1, 2, 3, 4).reshape(batch, channels * kernel_h * kernel_w, out_h * out_w)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:
@@ -160,5 +160,5 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Te
         raise ShapeError(f"fold: input of shape {input.shape} is not (N, C * {kernel_h * kernel_w}, {out_h * out_w}) "
                          f"for output_size {output_size} and kernel {geometry['kernel_size']}")
     batch, channels = input.shape[0], input.shape[1] // (kernel_h * kernel_w)
-    windows = input.reshape(batch, channels, kernel_h, kernel_w, out_h, out_w).transpose(1, 2, 3, 4, 5, 0)
+    windows = input.reshape(batch, channels, kernel_h, kernel_w, out_h, out_w).permute(1, 2, 3, 4, 5, 0)
     return Fold.apply(windows, output_size=output_size, **geometry)

@@ -2,13 +2,16 @@
 import numpy as np
 
 from tinygrad_np.nn import init as initializers
-from tinygrad_np.nn.module import Module, Parameter
-from tinygrad_np.ops.matmul import linear
+from tinygrad_np.nn.functional import linear
+from tinygrad_np.nn.module import Module, ModuleList, Parameter
 from tinygrad_np.tensor import Tensor
 
 
 class Linear(Module):
     """x @ W + b with W of shape (in_features, out_features), as in the seed's Z = A . W + b.
+
+    The weight is transposed against torch.nn.Linear's (out_features, in_features): the one
+    deliberate difference from PyTorch, kept so the code reads like the seed's formulas.
 
     `init` names the weight initializer ('he_normal' for ReLU layers, 'xavier_normal' for
     sigmoid/softmax layers) or is a function (shape, rng) -> array; biases start at zero.
@@ -31,21 +34,11 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}"
 
 
-class Sequential(Module):
+class Sequential(ModuleList):
     """Modules applied in order; children are named '0', '1', ... (so 'layers.0.weight')."""
 
     def __init__(self, *modules: Module):
-        for index, module in enumerate(modules):
-            setattr(self, str(index), module)
-
-    def __iter__(self):
-        return iter([value for value in vars(self).values() if isinstance(value, Module)])
-
-    def __len__(self):
-        return sum(1 for _ in self.named_children())
-
-    def __getitem__(self, index: int) -> Module:
-        return list(self)[index]
+        super().__init__(modules)
 
     def forward(self, x):
         for module in self:

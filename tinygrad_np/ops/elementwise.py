@@ -1,50 +1,39 @@
 """Elementwise ops. Inputs broadcast as in NumPy; the graph walk sums gradients back to shape."""
-import functools
-
 import numpy as np
 
 from tinygrad_np.errors import ArgumentError
 from tinygrad_np.function import Function
-from tinygrad_np.ops.dual import log, values, where as dual_where
-
-
-@functools.lru_cache(maxsize=64)
-def _zero_row(shape, dtype) -> np.ndarray:
-    """A read-only row of zeros, kept: allocating it took half of a small ReLU's time."""
-    zeros = np.zeros(shape, dtype)
-    zeros.flags.writeable = False
-    return zeros
 
 
 class Add(Function):
     name = "add"
     def forward(self, x, y): return x + y
-    def backward(self, g, out, x, y): return g, g
+    def backward(self, ops, g, out, x, y): return g, g
 
 
 class Sub(Function):
     name = "sub"
     def forward(self, x, y): return x - y
-    def backward(self, g, out, x, y): return g, -g
+    def backward(self, ops, g, out, x, y): return g, -g
 
 
 class Mul(Function):
     name = "mul"
     def forward(self, x, y): return x * y
-    def backward(self, g, out, x, y): return g * y, g * x
+    def backward(self, ops, g, out, x, y): return g * y, g * x
 
 
 class Div(Function):
     name = "div"
     def forward(self, x, y): return x / y
     # d(x/y)/dy = -x/y^2 = -out/y
-    def backward(self, g, out, x, y): return g / y, -g * out / y
+    def backward(self, ops, g, out, x, y): return g / y, -g * out / y
 
 
 class Neg(Function):
     name = "neg"
     def forward(self, x): return -x
-    def backward(self, g, out, x): return -g
+    def backward(self, ops, g, out, x): return -g
 
 
 class Pow(Function):
@@ -52,35 +41,32 @@ class Pow(Function):
     name = "pow"
     def forward(self, x, y): return x ** y
 
-    def backward(self, g, out, x, y):
+    def backward(self, ops, g, out, x, y):
         grad_x = g * y * x ** (y - 1) if self.needs_input_grad[0] else None
         grad_y = None
         if self.needs_input_grad[1]:
-            positive = values(x) > 0
-            grad_y = g * out * dual_where(positive, log(dual_where(positive, x, 1.0)), 0.0)
+            positive = ops.values(x) > 0
+            grad_y = g * out * ops.where(positive, ops.log(ops.where(positive, x, 1.0)), 0.0)
         return grad_x, grad_y
 
 
 class Exp(Function):
     name = "exp"
     def forward(self, x): return np.exp(x)
-    def backward(self, g, out, x): return g * out
+    def backward(self, ops, g, out, x): return g * out
 
 
 class Log(Function):
     name = "log"
     def forward(self, x): return np.log(x)
-    def backward(self, g, out, x): return g / x
+    def backward(self, ops, g, out, x): return g / x
 
 
 class ReLU(Function):
     """max(x, 0). Convention: ReLU'(0) = 0, as in PyTorch and the seed's `1 if z > 0 else 0`."""
     name = "relu"
-
-    # Against a row of zeros rather than the scalar 0: NumPy's maximum with a scalar operand takes
-    # a loop without SIMD, twice as slow on (256, 1024); likewise float * float beats float * bool.
-    def forward(self, x): return np.maximum(x, _zero_row(x.shape[-1:], x.dtype))
-    def backward(self, g, out, x): return g * (out > 0).astype(out.dtype)  # out > 0 exactly where x > 0
+    def forward(self, x): return np.maximum(x, 0)
+    def backward(self, ops, g, out, x): return g * (ops.values(out) > 0)  # out > 0 exactly where x > 0
 
 
 class Sigmoid(Function):
@@ -91,20 +77,20 @@ class Sigmoid(Function):
         decay = np.exp(-np.abs(x))
         return np.where(x >= 0, 1 / (1 + decay), decay / (1 + decay))
 
-    def backward(self, g, out, x): return g * out * (1 - out)
+    def backward(self, ops, g, out, x): return g * out * (1 - out)
 
 
 class Tanh(Function):
     name = "tanh"
     def forward(self, x): return np.tanh(x)
-    def backward(self, g, out, x): return g * (1 - out * out)
+    def backward(self, ops, g, out, x): return g * (1 - out * out)
 
 
 class Abs(Function):
     """|x|. Convention: abs'(0) = 0."""
     name = "abs"
     def forward(self, x): return np.abs(x)
-    def backward(self, g, out, x): return g * np.sign(values(x))
+    def backward(self, ops, g, out, x): return g * np.sign(ops.values(x))
 
 
 class Clip(Function):
@@ -114,18 +100,16 @@ class Clip(Function):
     def forward(self, x, low=None, high=None):
         if low is None and high is None:
             raise ArgumentError("clip needs low, high or both")
-        self.low, self.high = low, high
         return np.clip(x, low, high)
 
-    def backward(self, g, out, x):
-        inside = np.ones(values(x).shape, dtype=bool)
-        if self.low is not None:
-            inside &= values(x) >= self.low
-        if self.high is not None:
-            inside &= values(x) <= self.high
+    def backward(self, ops, g, out, x):
+        low, high, x = self.params["low"], self.params["high"], ops.values(x)
+        inside = np.ones(x.shape, dtype=bool)
+        if low is not None:
+            inside &= x >= low
+        if high is not None:
+            inside &= x <= high
         return g * inside
-
-    def describe(self): return f"clip [{self.low}, {self.high}]"
 
 
 class Maximum(Function):
@@ -133,45 +117,17 @@ class Maximum(Function):
     name = "maximum"
     def forward(self, x, y): return np.maximum(x, y)
 
-    def backward(self, g, out, x, y):
-        x_values, y_values = values(x), values(y)
-        share_x = (x_values > y_values) + 0.5 * (x_values == y_values)
+    def backward(self, ops, g, out, x, y):
+        x, y = ops.values(x), ops.values(y)
+        share_x = (x > y) + 0.5 * (x == y)
         return g * share_x.astype(out.dtype), g * (1 - share_x).astype(out.dtype)
 
 
 class Where(Function):
     """condition ? x : y, with a fixed boolean condition that carries no gradient."""
     name = "where"
+    def forward(self, x, y, condition=None): return np.where(condition, x, y)
 
-    def forward(self, x, y, condition=None):
-        self.condition = condition
-        return np.where(condition, x, y)
-
-    def backward(self, g, out, x, y): return g * self.condition, g * ~self.condition
-
-
-def _lift_pair(x, y):
-    """Both operands as Tensors, lifted by whichever is a Tensor so Python numbers take its dtype."""
-    from tinygrad_np.tensor import Tensor
-
-    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
-        x = Tensor(x)
-    anchor = x if isinstance(x, Tensor) else y
-    return anchor._lift(x), anchor._lift(y)
-
-
-def where(condition, x, y):
-    """Pick from x where `condition` holds, else from y (numbers, arrays or Tensors)."""
-    condition = np.asarray(values(condition), dtype=bool)
-    return Where.apply(*_lift_pair(x, y), condition=condition)
-
-
-def maximum(x, y):
-    """Elementwise max; ties split the gradient (see Maximum)."""
-    return Maximum.apply(*_lift_pair(x, y))
-
-
-def minimum(x, y):
-    """Elementwise min, as -maximum(-x, -y)."""
-    x, y = _lift_pair(x, y)
-    return -Maximum.apply(-x, -y)
+    def backward(self, ops, g, out, x, y):
+        condition = self.params["condition"]
+        return g * condition, g * ~condition

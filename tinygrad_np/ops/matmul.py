@@ -2,7 +2,6 @@
 import numpy as np
 
 from tinygrad_np.function import Function
-from tinygrad_np.tensor import Tensor
 
 
 class MatMul(Function):
@@ -18,7 +17,7 @@ class MatMul(Function):
             raise ValueError("matmul needs operands with at least one axis")
         return np.matmul(x, y)
 
-    def backward(self, g, out, x, y):
+    def backward(self, ops, g, out, x, y):
         x_vector, y_vector = x.ndim == 1, y.ndim == 1
         if x_vector and y_vector:
             g = g.reshape(1, 1)
@@ -59,19 +58,12 @@ class Linear(Function):
             return out
         return out + bias
 
-    def backward(self, g, out, x, weight, bias=None):
-        inputs = self.inputs  # asked directly, not through needs_input_grad: this op runs every layer
-        grad_x = g @ weight.T if inputs[0].requires_grad else None
+    def backward(self, ops, g, out, x, weight, bias=None):
+        needs_grad = self.needs_input_grad
+        grad_x = g @ weight.T if needs_grad[0] else None
         if x.ndim != 2:
             x, g = x.reshape(-1, x.shape[-1]), g.reshape(-1, g.shape[-1])
-        grad_weight = x.T @ g if inputs[1].requires_grad else None
+        grad_weight = x.T @ g if needs_grad[1] else None
         if bias is None:
             return grad_x, grad_weight
-        return grad_x, grad_weight, g.sum(axis=0) if inputs[2].requires_grad else None
-
-
-def linear(x, weight, bias=None):
-    """x @ weight + bias as one graph node (see Linear); x may be an array, as in `x @ weight`."""
-    if not isinstance(x, Tensor):
-        x = weight._lift(x)
-    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
+        return grad_x, grad_weight, g.sum(axis=0) if needs_grad[2] else None

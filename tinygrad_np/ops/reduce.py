@@ -2,7 +2,6 @@
 import numpy as np
 
 from tinygrad_np.function import Function
-from tinygrad_np.ops.dual import broadcast_to, values
 
 
 def _kept_shape(shape, axis):
@@ -13,32 +12,22 @@ def _kept_shape(shape, axis):
     return tuple(1 if i in axes else size for i, size in enumerate(shape))
 
 
-class _Reduction(Function):
-    """Sum and Max alike: reduce with NumPy, remembering the axis for backward and the picture."""
-    reduce = None
-
-    def forward(self, x, axis=None, keepdims=False):
-        self.axis = axis
-        return self.reduce(x, axis=axis, keepdims=keepdims)
-
-    def describe(self): return self.name if self.axis is None else f"{self.name} axis={self.axis}"
-
-
-class Sum(_Reduction):
+class Sum(Function):
     name = "sum"
-    reduce = staticmethod(np.sum)
+    def forward(self, x, axis=None, keepdims=False): return np.sum(x, axis=axis, keepdims=keepdims)
 
-    def backward(self, g, out, x):
-        return broadcast_to(g.reshape(_kept_shape(x.shape, self.axis)), x.shape)
+    def backward(self, ops, g, out, x):
+        return ops.broadcast_to(g.reshape(_kept_shape(x.shape, self.params["axis"])), x.shape)
 
 
-class Max(_Reduction):
+class Max(Function):
     """Largest entry. Convention: tied maxima share the gradient equally (as PyTorch's amax)."""
     name = "max"
-    reduce = staticmethod(np.max)
+    def forward(self, x, axis=None, keepdims=False): return np.max(x, axis=axis, keepdims=keepdims)
 
-    def backward(self, g, out, x):
-        kept = _kept_shape(x.shape, self.axis)
-        winners = values(x) == values(out).reshape(kept)
-        share = (winners / winners.sum(axis=self.axis, keepdims=True)).astype(x.dtype)
+    def backward(self, ops, g, out, x):
+        axis = self.params["axis"]
+        kept = _kept_shape(x.shape, axis)
+        winners = ops.values(x) == ops.values(out).reshape(kept)
+        share = (winners / winners.sum(axis=axis, keepdims=True)).astype(x.dtype)
         return g.reshape(kept) * share

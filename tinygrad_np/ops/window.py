@@ -8,18 +8,16 @@ import numpy as np
 
 from tinygrad_np.function import Function
 from tinygrad_np.kernels import window
-from tinygrad_np.ops.dual import fold, pad, unfold, values
 
 
 class _Windowed(Function):
-    """Remembers the window geometry for backward and for the graph label."""
+    """A sliding-window op: its params are the window geometry, which backward reuses."""
 
-    def _remember(self, **geometry):
-        self.geometry = geometry
-        return geometry
+    def geometry(self) -> dict:
+        return {key: self.params[key] for key in ("kernel_size", "stride", "padding", "dilation")}
 
-    def describe(self):
-        shown = {key: value for key, value in self.geometry.items() if value not in ((0, 0), (1, 1))}
+    def describe(self) -> str:
+        shown = {key: value for key, value in self.geometry().items() if value not in ((0, 0), (1, 1))}
         return " ".join([self.name] + [f"{key}={value}" for key, value in shown.items()])
 
 
@@ -29,10 +27,9 @@ class Unfold(_Windowed):
     name = "unfold"
 
     def forward(self, x, kernel_size=None, stride=None, padding=None, dilation=None):
-        return window.unfold(x, **self._remember(kernel_size=kernel_size, stride=stride, padding=padding,
-                                                  dilation=dilation))
+        return window.unfold(x, kernel_size, stride, padding, dilation)
 
-    def backward(self, g, out, x): return fold(g, x.shape[2:], **self.geometry)
+    def backward(self, ops, g, out, x): return ops.fold(g, x.shape[2:], **self.geometry())
 
 
 class Fold(_Windowed):
@@ -41,16 +38,15 @@ class Fold(_Windowed):
     name = "fold"
 
     def forward(self, windows, output_size=None, kernel_size=None, stride=None, padding=None, dilation=None):
-        return window.fold(windows, output_size, **self._remember(kernel_size=kernel_size, stride=stride,
-                                                                  padding=padding, dilation=dilation))
+        return window.fold(windows, output_size, kernel_size, stride, padding, dilation)
 
-    def backward(self, g, out, windows): return unfold(g, **self.geometry)
+    def backward(self, ops, g, out, windows): return ops.unfold(g, **self.geometry())
 
 
-def _spread(g, windows_shape):
+def _spread(ops, g, windows_shape):
     """An (N, C, oH, oW) gradient as (C, 1, 1, oH, oW, N), to broadcast over each window's entries."""
     channels, _, _, out_h, out_w, batch = windows_shape
-    return g.transpose((1, 2, 3, 0)).reshape((channels, 1, 1, out_h, out_w, batch))
+    return ops.permute(g, (1, 2, 3, 0)).reshape((channels, 1, 1, out_h, out_w, batch))
 
 
 class MaxPool(_Windowed):
@@ -64,15 +60,17 @@ class MaxPool(_Windowed):
     name = "max_pool2d"
 
     def forward(self, x, kernel_size=None, stride=None, padding=None, dilation=None):
-        geometry = self._remember(kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
-        return window.window_max(window.unfold(x, **geometry, pad_value=-np.inf)).transpose(3, 0, 1, 2)
+        windows = window.unfold(x, kernel_size, stride, padding, dilation, pad_value=-np.inf)
+        return window.window_max(windows).transpose(3, 0, 1, 2)
 
     # Each window hands g / (its number of tied maxima) to each maximum; fold adds up the shares
     # of an entry in several windows. The winners are constants, so create_graph differentiates g only.
-    def backward(self, g, out, x):
-        windows = window.unfold(values(x), **self.geometry, pad_value=-np.inf)
-        winners, counts = window.max_winners(windows, values(out).transpose(1, 2, 3, 0))
-        return fold(_spread(g / counts.transpose(3, 0, 1, 2), windows.shape) * winners, x.shape[2:], **self.geometry)
+    def backward(self, ops, g, out, x):
+        geometry = self.geometry()
+        windows = window.unfold(ops.values(x), **geometry, pad_value=-np.inf)
+        winners, counts = window.max_winners(windows, ops.values(out).transpose(1, 2, 3, 0))
+        return ops.fold(_spread(ops, g / counts.transpose(3, 0, 1, 2), windows.shape) * winners, x.shape[2:],
+                        **geometry)
 
 
 class Pad(Function):
@@ -81,9 +79,6 @@ class Pad(Function):
     name = "pad"
 
     def forward(self, x, widths=None, value=0.0):
-        self.widths = widths
         return window.pad(x, widths, value)
 
-    def backward(self, g, out, x): return pad(g, tuple((-before, -after) for before, after in self.widths))
-
-    def describe(self): return f"pad {self.widths}"
+    def backward(self, ops, g, out, x): return ops.pad(g, tuple((-before, -after) for before, after in self.params["widths"]))

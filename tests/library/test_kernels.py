@@ -1,0 +1,80 @@
+"""The two namespaces a backward gets as `ops`: pure-NumPy kernels and their differentiable twins."""
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tinygrad_np import Tensor, kernels
+from tinygrad_np.autograd import differentiable
+
+KERNELS_DIR = Path(kernels.__file__).parent
+
+# name -> (positional inputs, extra arguments); the first input is the differentiable one.
+CALLS = {
+    "values": ((np.arange(6.0).reshape(2, 3),), ()),
+    "exp": ((np.linspace(-2, 2, 6).reshape(2, 3),), ()),
+    "log": ((np.linspace(0.5, 3, 6).reshape(2, 3),), ()),
+    "broadcast_to": ((np.arange(3.0),), ((2, 3),)),
+    "sum_to": ((np.arange(6.0).reshape(2, 3),), ((1, 3),)),
+    "scatter_add": ((np.array([1.0, 2.0, 3.0]),), (np.array([0, 2, 0]), (4,))),
+    "permute": ((np.arange(24.0).reshape(2, 3, 4),), ((2, 0, 1),)),
+    "softmax": ((np.array([[1.0, 2.0, 3.0], [1e3, 0.0, -1e3]]),), (1,)),
+    "log_softmax": ((np.array([[1.0, 2.0, 3.0], [1e3, 0.0, -1e3]]),), (1,)),
+    "unfold": ((np.arange(2 * 3 * 5 * 4.0).reshape(2, 3, 5, 4),), ((2, 3), (1, 2), (1, 0), (2, 1))),
+    "fold": ((np.arange(3 * 2 * 3 * 2 * 2 * 2.0).reshape(3, 2, 3, 2, 2, 2),), ((3, 4), (2, 3), (1, 1), (0, 0), (1, 1))),
+    "pad": ((np.arange(6.0).reshape(2, 3),), (((1, 0), (-1, 2)),)),
+}
+
+
+def test_both_namespaces_expose_the_same_names():
+    assert sorted(kernels.__all__) == sorted(differentiable.__all__) == sorted(CALLS) + ["where"]
+    for name in kernels.__all__:
+        assert callable(getattr(kernels, name)) and callable(getattr(differentiable, name))
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_the_twin_computes_what_the_kernel_computes_and_records_a_node(name):
+    (x,), extra = CALLS[name]
+    expected = getattr(kernels, name)(x, *extra)
+    tensor = Tensor(x, requires_grad=True)
+    result = getattr(differentiable, name)(tensor, *extra)
+    if name == "values":
+        assert result is tensor.data
+        return
+    assert isinstance(result, Tensor) and result.grad_fn is not None
+    np.testing.assert_allclose(result.data, expected, rtol=1e-12)
+
+
+def test_where_takes_a_mask_and_two_operands_in_both():
+    mask = np.array([True, False, True])
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([-1.0, -2.0, -3.0])
+    expected = kernels.where(mask, x, y)
+    np.testing.assert_array_equal(expected, [1.0, -2.0, 3.0])
+    result = differentiable.where(mask, Tensor(x, requires_grad=True), y)
+    assert result.grad_fn is not None
+    np.testing.assert_array_equal(result.data, expected)
+
+
+def test_sum_to_and_broadcast_to_are_adjoint():
+    """<broadcast_to(x), y> = <x, sum_to(y)> for any x, y: the pair the walk relies on."""
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((3, 1)), rng.standard_normal((2, 3, 4))
+    assert np.isclose(np.sum(kernels.broadcast_to(x, y.shape) * y), np.sum(x * kernels.sum_to(y, x.shape)))
+
+
+def test_scatter_add_is_the_adjoint_of_indexing():
+    rng = np.random.default_rng(1)
+    x, index = rng.standard_normal(5), np.array([4, 0, 4, 2])
+    y = rng.standard_normal(4)
+    assert np.isclose(np.sum(x[index] * y), np.sum(x * kernels.scatter_add(y, index, x.shape)))
+
+
+def test_the_kernels_import_nothing_of_the_library():
+    for path in KERNELS_DIR.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            modules = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                       else [node.module] if isinstance(node, ast.ImportFrom) else [])
+            for module in modules:
+                assert not module.startswith("tinygrad_np") or module.startswith("tinygrad_np.kernels"), \
+                    f"{path.name} imports {module}"

@@ -1,0 +1,6 @@
+"""Reverse-mode differentiation: the backward walk (`backprop`) and what is built on it."""
+from tinygrad_np.autograd.gradients import backward, grad
+from tinygrad_np.autograd.graph import topological_order
+from tinygrad_np.autograd.walk import Step, backprop
+
+__all__ = ["backward", "grad", "backprop", "Step", "topological_order"]

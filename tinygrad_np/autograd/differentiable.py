@@ -1,0 +1,43 @@
+"""The differentiable twin of `tinygrad_np.kernels`: the same names, on Tensors, each a recorded op.
+
+The backward walk hands this module to every op's backward as `ops` under
+`backward(create_graph=True)`, so the gradient it computes is itself a graph. Keep the names in
+step with `kernels.__all__` (tests/test_kernels.py checks).
+"""
+from tinygrad_np import functional
+from tinygrad_np.ops import elementwise, movement
+from tinygrad_np.ops import softmax as softmax_ops
+from tinygrad_np.ops import window
+from tinygrad_np.tensor import Tensor
+
+
+def values(x: Tensor):
+    """The plain numbers, for masks that carry no gradient."""
+    return x.data
+
+
+def exp(x: Tensor) -> Tensor: return elementwise.Exp.apply(x)
+def log(x: Tensor) -> Tensor: return elementwise.Log.apply(x)
+def where(condition, x, y) -> Tensor: return functional.where(condition, x, y)
+def broadcast_to(x: Tensor, shape) -> Tensor: return movement.BroadcastTo.apply(x, shape=tuple(shape))
+def sum_to(x: Tensor, shape) -> Tensor: return movement.SumTo.apply(x, shape=tuple(shape))
+def scatter_add(grad: Tensor, index, shape) -> Tensor: return movement.ScatterAdd.apply(grad, index=index, shape=shape)
+def permute(x: Tensor, dims) -> Tensor: return movement.Permute.apply(x, dims=tuple(dims))
+def softmax(x: Tensor, axis=-1) -> Tensor: return softmax_ops.Softmax.apply(x, axis=axis)
+def log_softmax(x: Tensor, axis=-1) -> Tensor: return softmax_ops.LogSoftmax.apply(x, axis=axis)
+
+
+def unfold(x: Tensor, kernel_size, stride, padding, dilation) -> Tensor:
+    return window.Unfold.apply(x, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation)
+
+
+def fold(windows: Tensor, output_size, kernel_size, stride, padding, dilation) -> Tensor:
+    return window.Fold.apply(windows, output_size=tuple(output_size), kernel_size=kernel_size, stride=stride,
+                             padding=padding, dilation=dilation)
+
+
+def pad(x: Tensor, widths, value: float = 0.0) -> Tensor: return window.Pad.apply(x, widths=widths, value=value)
+
+
+__all__ = ["broadcast_to", "sum_to", "scatter_add", "permute", "values", "exp", "log", "where",
+           "softmax", "log_softmax", "unfold", "fold", "pad"]

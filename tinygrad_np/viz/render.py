@@ -1,0 +1,128 @@
+"""Drawing with Graphviz: `draw_graph` builds a `graphviz.Digraph`, `save`/`render_bytes` turn it
+into SVG, PNG or PDF through Graphviz's `dot` (or DOT text, which needs nothing installed)."""
+import itertools
+from pathlib import Path
+
+import graphviz
+
+from tinygrad_np.autograd.graph import topological_order
+from tinygrad_np.tensor import Tensor
+from tinygrad_np.viz.graph import ModuleTree, nodes_and_edges
+from tinygrad_np.viz.graph import collapse as collapse_modules
+from tinygrad_np.viz.labels import Labeller
+
+CLUSTER_STYLE = {"style": "rounded,dashed", "color": "gray50", "fontcolor": "gray30"}
+DIRECTIONS = ("TB", "LR")
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+
+
+class DotNotFoundError(RuntimeError):
+    """Graphviz's `dot` program, which turns DOT text into SVG, PNG or PDF, is not installed."""
+
+
+def draw_graph(output, module=None, *, names=None, grads=False, values=False, max_values=16,
+               clusters=True, collapse=False, direction="TB") -> graphviz.Digraph:
+    """The graph that produced `output` (a Tensor, or a list of them), from the inputs down to it.
+
+    module: names its parameters by dotted path (`layers.0.weight`) and its sub-modules' frames.
+    names: {label: tensor} for other tensors worth naming, e.g. {"x": x, "loss": loss}.
+    grads: add each stored gradient's shape and norm (after backward(); see retain_grads).
+    values: add the values, and gradients, of tensors with at most `max_values` entries.
+    clusters: frame each module's nodes (its ops need record_modules(); parameters do not).
+    collapse: draw each module as one node instead, for big graphs.
+    direction: "TB" (top to bottom) or "LR" (left to right).
+
+    Gradient graphs draw the same way: after `y.backward(create_graph=True)`, `draw_graph(x.grad)`.
+    """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
+    roots = as_roots(output)
+    tree = ModuleTree(module)
+    labeller = Labeller(tree, names, grads, values, max_values)
+    nodes, edges = nodes_and_edges(topological_order(roots), {id(root) for root in roots}, tree)
+    if collapse:
+        nodes, edges = collapse_modules(nodes, edges)
+    graph = graphviz.Digraph(
+        graph_attr={"rankdir": direction, "fontname": "Helvetica", "fontsize": "11",
+                    "nodesep": "0.25", "ranksep": "0.3"},
+        node_attr={"fontname": "Helvetica", "fontsize": "11", "margin": "0.12,0.04", "height": "0.3"},
+        edge_attr={"arrowsize": "0.7", "color": "gray30"})
+    _add_nodes(graph, nodes, tree, labeller, clusters)
+    for tail, head in edges:
+        graph.edge(tail, head, **_edge_style(nodes[tail], nodes[head], clusters))
+    return graph
+
+
+def _edge_style(tail, head, clusters) -> dict:
+    # A heavy edge keeps the data's main path straight while parameters join it from the side.
+    # An edge into another module's frame spans two ranks: that leaves room for the frame's
+    # parameters above its first op, so frames stack instead of stepping sideways.
+    style = {"weight": "1" if tail[0] == "leaf" else "4"}
+    if clusters and tail[2] is not head[2]:
+        style["minlen"] = "2"
+    return style
+
+
+def as_roots(output) -> list:
+    roots = [output] if isinstance(output, Tensor) else list(output)
+    if not roots or not all(isinstance(root, Tensor) for root in roots):
+        raise TypeError(f"draw_graph needs a Tensor or a list of Tensors, got {output!r:.60}")
+    return roots
+
+
+def _add_nodes(graph, nodes, tree, labeller, clusters) -> None:
+    """Declare the nodes, each module's inside a frame nested in its nearest framed parent's."""
+    framed = {}
+    if clusters:
+        framed = {id(owner): owner for _, _, owner in nodes.values() if owner is not None}
+    contents, subframes = {}, {}
+    for frame_id, module in framed.items():
+        parent = tree.framed_ancestor(module, framed)
+        subframes.setdefault(None if parent is None else id(parent), []).append(frame_id)
+    for node_id, (_, _, owner) in nodes.items():
+        contents.setdefault(id(owner) if id(owner) in framed else None, []).append(node_id)
+    frame_numbers = itertools.count()
+
+    def fill(target, key):
+        for node_id in contents.get(key, ()):
+            kind, item, _ = nodes[node_id]
+            target.node(node_id, **labeller.attributes(kind, item))
+        for frame_id in subframes.get(key, ()):
+            with target.subgraph(name=f"cluster_{next(frame_numbers)}") as frame:
+                frame.attr(label=tree.title(framed[frame_id]), labeljust="l", **CLUSTER_STYLE)
+                fill(frame, frame_id)
+
+    fill(graph, None)
+
+
+INSTALL_HINT = ("Graphviz's `dot` program is not installed, and it is needed for {format} pictures. "
+                "Install Graphviz: `apt-get install graphviz` (Debian, Ubuntu), "
+                "`brew install graphviz` (macOS) or `conda install graphviz`. "
+                "The DOT text needs nothing: save to a .dot file, or read `graph.source`.")
+
+
+def render_bytes(graph: graphviz.Digraph, format: str) -> bytes:
+    """The picture as "svg", "png" or "pdf" (through `dot`), or as "dot" text (no install needed)."""
+    if format not in FORMATS.values():
+        raise ValueError(f"format must be one of {sorted(set(FORMATS.values()))}, got {format!r}")
+    if format == "dot":
+        return graph.source.encode()
+    try:
+        return graph.pipe(format=format)
+    except graphviz.ExecutableNotFound:
+        raise DotNotFoundError(INSTALL_HINT.format(format=format.upper())) from None
+
+
+def format_of(path) -> str:
+    """The picture format a file name asks for: mlp.svg -> "svg"; .dot and .gv give DOT text."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise ValueError(f"{path}: name the file .svg, .png, .pdf or .dot to choose the format")
+    return FORMATS[suffix]
+
+
+def save(graph: graphviz.Digraph, path) -> Path:
+    """Write the picture, in the format the file name's suffix names."""
+    path = Path(path)
+    path.write_bytes(render_bytes(graph, format_of(path)))
+    return path
