@@ -91,7 +91,7 @@ def test_saved_model_rebuilds_the_trained_network(trained):
 FORMAT_1 = Path(__file__).parent / "data" / "format-1-checkpoint.npz"
 
 
-def test_a_format_1_checkpoint_loads_and_resumes_as_if_never_interrupted(tmp_path):
+def test_a_format_1_checkpoint_loads_and_resumes_as_its_format_2_copy_does(tmp_path):
     with np.load(FORMAT_1) as archive:
         written = {name.removeprefix("param/"): archive[name] for name in archive if name.startswith("param/")}
     assert json.loads(np.load(FORMAT_1)["record.json"].tobytes())["format_version"] == 1
@@ -99,16 +99,21 @@ def test_a_format_1_checkpoint_loads_and_resumes_as_if_never_interrupted(tmp_pat
     assert_same_state(saved.model.state_dict(), written)
     assert saved.record["model"] == {"kind": "mlp", "settings": {"layer_sizes": [6, 5, 3], "activation": "relu",
                                                                   "dropout": 0.3}}
-    today = make_trainer(tmp_path / "today", epochs=2)
-    today.run()  # the same run with today's code: the same parameters, bit for bit
-    assert_same_state(today.model.state_dict(), written)
+    # Restored, then saved again as format 2: both go on to the same parameters, bit for bit, so the
+    # upgrade loses nothing of the run (optimizer state, progress, dropout generator).
+    restored = make_trainer(tmp_path / "restored", epochs=3)
+    restored.restore(FORMAT_1)
+    assert restored.progress.epoch == 2 and restored.progress.step == 6
+    (tmp_path / "restored").mkdir()
+    restored.save()
     extended = []
-    for checkpoint in (FORMAT_1, today.checkpoint_path):
+    for checkpoint in (FORMAT_1, restored.checkpoint_path):
         trainer = make_trainer(tmp_path / f"extended{len(extended)}", epochs=3)
         trainer.restore(checkpoint)
         trainer.run()
         extended.append(trainer)
     assert_same_state(extended[0].model.state_dict(), extended[1].model.state_dict())
+    assert_same_state(extended[0].optimizer.state_dict(), extended[1].optimizer.state_dict())
     assert [{**row, "train_seconds": 0} for row in extended[0].progress.history] == \
         [{**row, "train_seconds": 0} for row in extended[1].progress.history]
     assert load_checkpoint(extended[0].checkpoint_path)[2]["format_version"] == FORMAT_VERSION
