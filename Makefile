@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= runs/default
 
-.PHONY: run test bench graph-picture system-deps
+.PHONY: run test bench graph-picture diagnostics-pictures system-deps
 
 run: $(STAMP)
 	$(BIN)/python -m mnist train --out $(OUT)
@@ -20,6 +20,20 @@ bench: $(STAMP)
 
 graph-picture: $(STAMP)
 	$(BIN)/python -m mnist graph --out docs/mlp-graph.svg --layers 784 32 16 10 --grads
+
+# The README's two diagnostics runs: one network, ReLU against sigmoid; the pictures go to docs/diagnostics/,
+# reduced to 256 colours to keep the repository small.
+diagnostics-pictures: $(STAMP)
+	for activation in relu sigmoid; do \
+	  $(BIN)/python -m mnist train --diagnostics --epochs 3 --layers 784 64 64 64 64 64 10 \
+	    --activation $$activation --out runs/diagnostics-$$activation || exit 1; \
+	  mkdir -p docs/diagnostics/$$activation; \
+	  for picture in gradient_flow update_ratios activations first_layer_weights; do \
+	    cp runs/diagnostics-$$activation/$$picture.png docs/diagnostics/$$activation/ || exit 1; \
+	  done; \
+	done
+	$(BIN)/python -c 'import sys; from PIL import Image; \
+	  [Image.open(p).convert("RGB").quantize(256).save(p, optimize=True) for p in sys.argv[1:]]' docs/diagnostics/*/*.png
 
 # graphviz gives `dot`, which renders graph pictures (without it those tests skip and `mnist graph`
 # writes only .dot); python3-venv gives `python3 -m venv`, without which nothing here can start.

@@ -10,20 +10,14 @@ import sys
 import time
 from pathlib import Path
 
-from benchmarks import allocation, conv, end_to_end, machine, overhead, report, throughput
+from benchmarks import conv, end_to_end, machine, overhead, report, throughput
 from benchmarks.frameworks import TORCH_MISSING, torch
-from mnist.allocator import keep_freed_memory
 from mnist.atomic import atomic_write
 from mnist.data import dataset as mnist_data
 from tinygrad_np.optim import axpy
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("throughput", "conv", "overhead", "accuracy", "memory", "allocation")
-ALLOCATION_CASES = [  # (layers, batch, dtype, framework): the float64 case and the library's float32
-    ((784, 1024, 1024, 10), 1024, "float64", "reference"),
-    ((784, 1024, 1024, 10), 1024, "float32", "tinygrad"),
-    ((784, 128, 64, 10), 128, "float32", "tinygrad"),
-]
+SECTIONS = ("throughput", "conv", "overhead", "accuracy", "memory")
 
 
 def parse_args(argv):
@@ -46,10 +40,6 @@ def main(argv=None) -> int:
     if not torch:
         notes.append(TORCH_MISSING)
         print(f"note: {TORCH_MISSING}", file=sys.stderr)
-    # As `python -m mnist` does at startup, and for every candidate alike (see the allocation part).
-    if keep_freed_memory():
-        notes.append("glibc's mmap and trim thresholds raised for the whole process (mnist.allocator), "
-                     "as the mnist CLI does at startup")
     notes.append(f"tinygrad_np's SGD updates parameters of {axpy.MIN_BLAS_SIZE:,} values or more with OpenBLAS's "
                  "axpy, in one pass"
                  if axpy.uses_blas() else
@@ -61,7 +51,8 @@ def main(argv=None) -> int:
         if "throughput" in args.only:
             dataset = mnist_data.load_dataset()
             samples = 15000 if args.quick else None
-            features = mnist_data.to_features(dataset.train_images[:samples])
+            images = mnist_data.to_features(dataset.train_images[:samples])
+            features = images.reshape(len(images), -1)  # rows of pixels: the MLPs compared here take them
             _log("training throughput (items 1, 2)")
             results["throughput"] = throughput.measure(features, dataset.train_labels[:samples], rounds)
             del features
@@ -79,12 +70,6 @@ def main(argv=None) -> int:
     if "memory" in args.only:
         _log("peak memory of a default training run (item 5)")
         results["memory"] = end_to_end.default_run_memory(threads, epochs=1 if args.quick else None)
-    if "allocation" in args.only:
-        _log("allocator thresholds on and off")
-        cases = ALLOCATION_CASES[:1] if args.quick else ALLOCATION_CASES
-        results["allocation"] = [allocation.measure(layers, batch, dtype, which, rounds=2 if args.quick else 3,
-                                                    threads=threads)
-                                 for layers, batch, dtype, which in cases]
     results["seconds"] = time.perf_counter() - started
     results["targets"] = report.targets(results)
     write(results, args.out)

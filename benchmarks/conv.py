@@ -22,8 +22,7 @@ from benchmarks import machine, report
 from benchmarks.frameworks import TORCH_MISSING, torch
 from benchmarks.machine import LargeGemm
 from benchmarks.timing import run_in_turns
-from mnist import data as mnist_data
-from mnist.allocator import keep_freed_memory
+from mnist.data import dataset as mnist_data
 from tinygrad_np import Tensor, nn
 from tinygrad_np.nn.functional import cross_entropy
 from tinygrad_np.optim import SGD
@@ -159,7 +158,6 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the tinygrad_np step instead")
     args = parser.parse_args(argv)
-    keep_freed_memory()  # as python -m benchmarks and the mnist CLI do at startup
     dataset = mnist_data.load_dataset()
     images, labels = dataset.train_images[:SAMPLES], dataset.train_labels[:SAMPLES]
     with machine.limit_threads(args.threads):

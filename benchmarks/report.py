@@ -121,20 +121,6 @@ def markdown(results: dict) -> str:
                   f"`{memory['command']}` ({memory['epochs']} epochs, test report and plots included): "
                   f"peak RSS {memory['peak_rss_mib']:.0f} MiB, {memory['wall_seconds']:.1f} s wall "
                   f"(its own report: {memory['last_line'].split(';')[0]}).", ""]
-    allocation = results.get("allocation")
-    if allocation:
-        lines += [f"## glibc thresholds (mnist.allocator) on and off: {allocation[0]['runs']['on'][0]['samples']:,} "
-                  "samples after as many to warm up, in a fresh process each", "",
-                  "| layers | batch | dtype | framework | on s | off s | on/off | faults/step on | faults/step off "
-                  "| peak RSS on / off MiB |",
-                  "|---|---:|---|---|---:|---:|---:|---:|---:|---:|"]
-        for row in allocation:
-            rss = [max(run["peak_rss_mib"] for run in row["runs"][setting]) for setting in ("on", "off")]
-            lines.append(f"| {'-'.join(map(str, row['layer_sizes']))} | {row['batch_size']} | {row['dtype']} "
-                         f"| {row['framework']} | {row['on_seconds']:.3f} | {row['off_seconds']:.3f} "
-                         f"| {row['on_off_ratio']:.2f}x | {row['on_faults_per_step']:.0f} "
-                         f"| {row['off_faults_per_step']:.0f} | {rss[0]:.0f} / {rss[1]:.0f} |")
-        lines.append("")
     lines += ["## Targets", "", "| target | measured | limit | result |", "|---|---:|---|---|"]
     for target in results["targets"]:
         lines.append(f"| {target['target']} | {_number(target['value'], 3)} | {target['limit']} "

@@ -7,7 +7,6 @@ import os
 import sys
 from typing import Iterator
 
-from mnist.allocator import keep_freed_memory
 from mnist.errors import MnistError, UsageError
 from mnist.training.stopping import Interrupted, stop_on_signals
 from tinygrad_np import __version__
@@ -36,7 +35,6 @@ def build_parser(prog: str = "python -m mnist") -> argparse.ArgumentParser:
 
 def main(argv=None, prog: str = "python -m mnist") -> int:
     with stop_on_signals(), _outlive_closed_pipes():
-        keep_freed_memory()  # temporaries stay mapped between steps (see mnist/allocator.py)
         parser = build_parser(prog)
         args = parser.parse_args(argv)
         try:

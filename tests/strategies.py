@@ -16,7 +16,8 @@ first with `st.data()` or `.flatmap`.
 import math
 
 import numpy as np
-from hypothesis import assume, strategies as st
+from hypothesis import assume
+from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from mnist.reference import network
@@ -329,3 +330,39 @@ def pad_inputs(draw):
         low = -((size - 1) // 2) if mode == "constant" else 0  # two crops leave at least one entry
         widths += [draw(st.integers(low, limit)), draw(st.integers(low, limit))]
     return x, tuple(widths), mode, draw(st.floats(-2, 2))
+
+
+# ---- losses and normalization -----------------------------------------------------------------
+@st.composite
+def class_index_inputs(draw, ignore_index=-100, max_side=MAX_SIDE):
+    """(logits, labels): logits (C,), (N, C) or (N, C, d1) with classes on axis 1, as PyTorch
+    lays them out; integer labels of the logits' shape without the class axis, some equal to
+    `ignore_index` (never all, so a mean has something to divide by)."""
+    side = st.integers(1, max_side)
+    classes = draw(side)
+    logits_shape = draw(st.sampled_from([(classes,), (draw(side), classes), (draw(side), classes, draw(side))]))
+    label_shape = logits_shape[:1] + logits_shape[2:] if len(logits_shape) > 1 else ()
+    labels = draw(hnp.arrays(np.int64, label_shape, elements=st.integers(0, classes - 1)))
+    ignored = draw(hnp.arrays(np.bool_, label_shape))
+    if not ignored.all():
+        labels = np.where(ignored, ignore_index, labels)
+    return draw(arrays(logits_shape)), labels
+
+
+@st.composite
+def probability_targets(draw, logits_shape):
+    """Probabilities of `logits_shape` that sum to 1 along the class axis (axis 1, or 0 for (C,))."""
+    axis = 1 if len(logits_shape) > 1 else 0
+    weights = draw(arrays(logits_shape, low=0.05, high=1.0))
+    return weights / weights.sum(axis=axis, keepdims=True)
+
+
+def class_weights(classes):
+    """Positive per-class weights (C,), as `weight=` takes them."""
+    return arrays((classes,), low=0.2, high=2.0)
+
+
+def normalization_shapes(min_dims=2, max_dims=4, max_side=MAX_SIDE):
+    """Input shapes (N, C, ...) with at least two values per channel, so a batch variance exists."""
+    return shapes(min_dims=min_dims, max_dims=max_dims, max_side=max_side).filter(
+        lambda shape: math.prod(shape) // shape[1] >= 2)

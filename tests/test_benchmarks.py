@@ -6,7 +6,6 @@ import pytest
 from benchmarks import report
 from benchmarks.timing import run_in_turns
 from benchmarks.trainers import Workload, training_flops
-from mnist.allocator import keep_freed_memory
 
 
 @pytest.fixture
@@ -47,10 +46,6 @@ def test_parts_take_turns_and_add_up():
 def test_training_flops_counts_forward_weight_and_input_gradients():
     # 2 layers: forward 2*(4*3 + 3*2), weight gradients the same, input gradient of layer 2 only
     assert training_flops((4, 3, 2), samples=1) == 2 * (3 * (12 + 6) - 12)
-
-
-def test_keep_freed_memory_is_harmless_to_call_twice():
-    assert keep_freed_memory() == keep_freed_memory()
 
 
 def fake_results(ratio_small=1.2, ratio=1.05, torch_ratio=0.9, fraction=0.75, seconds=5.0, reached=True):

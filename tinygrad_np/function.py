@@ -80,12 +80,12 @@ class Function:
 
 def _param_text(value) -> str:
     """A parameter as a label shows it: arrays (an index, targets, a mask) by dtype and shape,
-    an index with slices as written in brackets (`[..., ::-1]`)."""
+    an index tuple with slices or arrays as written in brackets (`[..., ::-1]`, `[int64[3, 1], 2]`)."""
     if isinstance(value, (np.ndarray, Tensor)):
         return f"{value.dtype}{list(value.shape)}"
     if isinstance(value, slice) or value is Ellipsis:
         return f"[{_index_part(value)}]"
-    if isinstance(value, tuple) and any(isinstance(part, slice) or part is Ellipsis for part in value):
+    if isinstance(value, tuple) and any(isinstance(part, (slice, np.ndarray)) or part is Ellipsis for part in value):
         return "[" + ", ".join(_index_part(part) for part in value) + "]"
     return repr(value) if isinstance(value, str) else str(value)
 

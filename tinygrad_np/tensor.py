@@ -8,7 +8,11 @@ Conventions (tested in tests/test_conventions.py):
 - Comparisons (`<`, `<=`, `>`, `>=`) return boolean ndarrays: masks carry no gradient.
   `==` stays identity, so tensors can be dictionary keys.
 """
+from typing import Optional
+
 import numpy as np
+
+from tinygrad_np.dims import dim_alias
 
 _INTEGER_KINDS = "iub"  # ints, unsigned ints and bools become float32
 
@@ -40,7 +44,7 @@ def _plain_index(index):
     return index.data.astype(np.intp) if isinstance(index, Tensor) else index
 
 
-def lift(value, like: "Tensor" = None) -> "Tensor":
+def lift(value, like: Optional["Tensor"] = None) -> "Tensor":
     """An operand as a Tensor: Tensors as they are; a Python number in `like`'s dtype (float32
     without one), so `float32 * 0.1` stays float32; a float array as it is (NumPy promotion then
     decides); anything else (lists, int arrays) as `Tensor(value)` makes it. The one place where
@@ -71,6 +75,9 @@ def _new_tensor(data, ctx, cls=None) -> "Tensor":
 class Tensor:
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to Tensor's reflected operator
+    data: np.ndarray
+    grad: Optional["Tensor"]
+    requires_grad: bool
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         self.data = _float_array(data.data if isinstance(data, Tensor) else data, dtype)
@@ -204,10 +211,12 @@ class Tensor:
     def minimum(self, other): return functional.minimum(self, other)
 
     # ---- reductions -------------------------------------------------------------------------
+    @dim_alias
     def sum(self, axis=None, keepdims=False): return reduce.Sum.apply(self, axis=axis, keepdims=keepdims)
     def max(self, axis=None, keepdims=False): return reduce.Max.apply(self, axis=axis, keepdims=keepdims)
     def min(self, axis=None, keepdims=False): return -((-self).max(axis=axis, keepdims=keepdims))
 
+    @dim_alias
     def mean(self, axis=None, keepdims=False):
         """Sum divided by the number of elements reduced over (all of them for axis=None)."""
         total = self.sum(axis=axis, keepdims=keepdims)
@@ -240,9 +249,65 @@ class Tensor:
     def __getitem__(self, index): return movement.GetItem.apply(self, index=_plain_index(index))
 
     # ---- softmax family ---------------------------------------------------------------------
+    @dim_alias
     def softmax(self, axis=-1): return softmax.Softmax.apply(self, axis=axis)
+    @dim_alias
     def log_softmax(self, axis=-1): return softmax.LogSoftmax.apply(self, axis=axis)
 
+    # ---- PyTorch's everyday methods (issue 15) ------------------------------------------------
+    # Compositions live in shapes.py, statistics.py and activations.py; primitives in ops/.
+    view = reshape  # a reshape: arrays here have no strides to share or refuse
+    def unsqueeze(self, dim): return shapes.unsqueeze(self, dim)
+    def squeeze(self, dim=None): return shapes.squeeze(self, dim)
+    def expand(self, *sizes): return shapes.expand(self, *sizes)
+    def split(self, split_size_or_sections, dim=0): return shapes.split(self, split_size_or_sections, dim)
+    def chunk(self, chunks, dim=0): return shapes.chunk(self, chunks, dim)
+    def repeat(self, *sizes): return shapes.repeat(self, *sizes)
+    def flip(self, *dims): return shapes.flip(self, *dims)
+    def gather(self, dim, index): return shapes.gather(self, dim, index)
+    def masked_fill(self, mask, value): return shapes.masked_fill(self, mask, value)
+    def tril(self, diagonal=0): return shapes.tril(self, diagonal)
+    def triu(self, diagonal=0): return shapes.triu(self, diagonal)
 
-from tinygrad_np import autograd, functional  # noqa: E402
-from tinygrad_np.ops import elementwise, matmul, movement, reduce, softmax  # noqa: E402
+    def sin(self): return special.Sin.apply(self)
+    def cos(self): return special.Cos.apply(self)
+    def log1p(self): return special.Log1p.apply(self)
+    def expm1(self): return special.Expm1.apply(self)
+    def erf(self): return special.Erf.apply(self)
+    def sign(self): return special.Sign.apply(self)
+    def rsqrt(self): return self ** -0.5
+    def square(self): return self * self
+
+    @dim_alias
+    def prod(self, axis=None, keepdims=False): return reduce.Prod.apply(self, axis=axis, keepdims=keepdims)
+    @dim_alias
+    def cumsum(self, axis): return scan.Cumsum.apply(self, axis=axis)
+    @dim_alias
+    def var(self, axis=None, *, correction=1, keepdims=False): return statistics.var(self, axis, correction, keepdims)
+    @dim_alias
+    def std(self, axis=None, *, correction=1, keepdims=False): return statistics.std(self, axis, correction, keepdims)
+    @dim_alias
+    def logsumexp(self, axis=None, keepdims=False): return statistics.logsumexp(self, axis, keepdims)
+    @dim_alias
+    def norm(self, p=2, axis=None, keepdims=False): return statistics.norm(self, p, axis, keepdims)
+    @dim_alias
+    def argmax(self, axis=None, keepdims=False): return statistics.argmax(self, axis, keepdims)
+    @dim_alias
+    def argmin(self, axis=None, keepdims=False): return statistics.argmin(self, axis, keepdims)
+    @dim_alias
+    def topk(self, k, axis=-1, largest=True, sorted=True): return statistics.topk(self, k, axis, largest, sorted)
+
+    def leaky_relu(self, negative_slope=0.01): return activations.leaky_relu(self, negative_slope)
+    def elu(self, alpha=1.0): return activations.elu(self, alpha)
+    def gelu(self, approximate="none"): return activations.gelu(self, approximate)
+    def silu(self): return activations.silu(self)
+    def softplus(self, beta=1.0, threshold=20.0): return activations.softplus(self, beta, threshold)
+    def relu6(self): return activations.relu6(self)
+    def hardtanh(self, min_val=-1.0, max_val=1.0): return activations.hardtanh(self, min_val, max_val)
+    def hardswish(self): return activations.hardswish(self)
+    def mish(self): return activations.mish(self)
+    def logsigmoid(self): return activations.logsigmoid(self)
+
+
+from tinygrad_np import activations, autograd, functional, shapes, statistics  # noqa: E402
+from tinygrad_np.ops import elementwise, matmul, movement, reduce, scan, softmax, special  # noqa: E402

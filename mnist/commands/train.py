@@ -9,6 +9,8 @@ from dataclasses import fields
 from pathlib import Path
 
 from mnist.commands import arguments
+from mnist.diagnostic_plots import PICTURE_NAMES, save_diagnostic_plots
+from mnist.diagnostics import DIAGNOSTICS_NAME
 from mnist.errors import TrainingDiverged, UsageError
 from mnist.models.mlp import ACTIVATIONS
 from mnist.models.registry import KINDS
@@ -28,8 +30,10 @@ def _default(setting: str, extra: str = "") -> str:
     """'(default: 128; cnn: 64)': TrainConfig's default and every model kind's own, if it has one."""
     own = [f"{name}: {kind.recipe[setting]}" for name, kind in KINDS.items() if setting in kind.recipe]
     return f"(default: {'; '.join([str(getattr(DEFAULTS, setting)), *own, *([extra] if extra else [])])})"
+
+
 DEFAULT_OUT = Path("runs/default")
-OUTPUT_NAMES = (CHECKPOINT_NAME, *HISTORY_NAMES, *REPORT_NAMES)
+OUTPUT_NAMES = (CHECKPOINT_NAME, *HISTORY_NAMES, *REPORT_NAMES, DIAGNOSTICS_NAME, *PICTURE_NAMES)
 
 
 def add_parser(subparsers) -> None:
@@ -89,6 +93,9 @@ def add_parser(subparsers) -> None:
                       help="train on the first N training images only, for quick runs (default: all)")
     data.add_argument("--test-limit", type=arguments.setting("test_limit"), default=None, metavar="N",
                       help="evaluate on the first N test images only (default: all)")
+    parser.add_argument("--diagnostics", action="store_true",
+                        help="record per-layer gradient norms, update ratios, dead units and activations every "
+                             "epoch into diagnostics.json and draw them (pass it again with --resume)")
     parser.set_defaults(func=run)
 
 
@@ -145,7 +152,7 @@ def run(args) -> int:
     out = args.out or (args.resume.parent if args.resume else DEFAULT_OUT)
     with claim_output_folder(out, OUTPUT_NAMES):
         data = prepare_data(config)
-        trainer = Trainer(config, data, out)
+        trainer = Trainer(config, data, out, diagnostics=args.diagnostics)
         if args.resume:
             trainer.restore(args.resume)
         try:
@@ -155,21 +162,31 @@ def run(args) -> int:
                   f"checkpoint {trainer.checkpoint_path}")
             evaluate_and_report(trainer.model, data.test_x, data.test_y, data.test_images, data.class_names,
                                 out, history)
+            _plot_diagnostics(trainer)
         except Interrupted as stop:  # the trainer saved before raising; so did every epoch before the report
             return _stopped(trainer, stop)
         except TrainingDiverged:
             if trainer.progress.history:
                 plot_learning_curves(trainer.progress.history, out / LEARNING_CURVES)
+            _plot_diagnostics(trainer)
             raise
     return 0
 
 
+def _plot_diagnostics(trainer: Trainer) -> None:
+    """The diagnostics pictures of the epochs done so far, when --diagnostics recorded any."""
+    if trainer.diagnostics is not None and trainer.diagnostics.epochs:
+        paths = save_diagnostic_plots(trainer.out_dir, trainer.diagnostics.to_dict(), trainer.model)
+        print(f"wrote {trainer.out_dir / DIAGNOSTICS_NAME} and {', '.join(path.name for path in paths)}")
+
+
 def _stopped(trainer: Trainer, stop: Interrupted) -> int:
-    """The end of a stopped run: the learning curves of the epochs done, or why there are none,
-    and how to go on. A second signal is ignored (mnist.training.stopping), so this runs to its end."""
+    """The end of a stopped run: the learning curves (and diagnostics) of the epochs done, or why
+    there are none, and how to go on. A second signal is ignored (mnist.training.stopping), so this runs to its end."""
     lines = []
     if trainer.progress.history:
         plot_learning_curves(trainer.progress.history, trainer.out_dir / LEARNING_CURVES)
+        _plot_diagnostics(trainer)
     else:
         lines.append("no learning curves: no epoch has finished yet")
     checkpoint = trainer.last_good  # saved on the way to the stop; the resumed one when none was

@@ -13,6 +13,7 @@ import numpy as np
 
 from mnist.atomic import make_folder
 from mnist.data import dataset as mnist_data
+from mnist.diagnostics import DIAGNOSTICS_NAME, PROBE_SIZE, TrainingDiagnostics
 from mnist.errors import CheckpointError, DataError, TrainingDiverged
 from mnist.models.registry import build_model, model_record
 from mnist.report.evaluation import loss_and_accuracy
@@ -70,7 +71,7 @@ def read_run_config(checkpoint_path) -> TrainConfig:
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, data: PreparedData, out_dir: Path, log=print):
+    def __init__(self, config: TrainConfig, data: PreparedData, out_dir: Path, log=print, diagnostics: bool = False):
         self.config, self.data, self.out_dir, self.log = config, data, Path(out_dir), log
         self.model = build_model(model_record(config), seed=config.seed)
         self.parameters = dict(self.model.named_parameters())
@@ -78,6 +79,10 @@ class Trainer:
         self.batches_per_epoch = -(-len(data.train_x) // config.batch_size)
         self.schedule = build_schedule(config, self.batches_per_epoch)
         self.progress = Progress()
+        # The probe batch: the first validation images (training images when none are held out).
+        probe = (data.val_x if len(data.val_x) else data.train_x)[:PROBE_SIZE]
+        self.diagnostics = (TrainingDiagnostics(self.model, probe, self.batches_per_epoch,
+                                                self.out_dir / DIAGNOSTICS_NAME) if diagnostics else None)
         self.last_good = None  # the checkpoint a divergence falls back on: the last saved or restored
 
     @property
@@ -110,6 +115,8 @@ class Trainer:
             raise CheckpointError(f"{checkpoint_path}: progress.batch: {progress.batch} batches done, but an epoch "
                                   f"of this data has {self.batches_per_epoch}")
         self.progress, self.last_good = progress, Path(checkpoint_path)
+        if self.diagnostics:
+            self.diagnostics.continue_from(self.out_dir / DIAGNOSTICS_NAME)
 
     def _dropout_rng(self):
         return next((m.rng for m in self.model.layers if isinstance(m, nn.Dropout)), None)
@@ -142,6 +149,8 @@ class Trainer:
         batches = itertools.islice(mnist_data.iterate_minibatches(len(x), config.batch_size, epoch_rng),
                                    progress.batch, None)  # a resumed epoch skips the batches it had done
         bar = ProgressBar(self.batches_per_epoch, f"epoch {epoch + 1}/{config.epochs}")
+        if self.diagnostics:
+            self.diagnostics.start_epoch(epoch)
         started = time.perf_counter()
         for batch, index in enumerate(batches, start=progress.batch):
             self.optimizer.lr = self.schedule(progress.step)
@@ -172,7 +181,10 @@ class Trainer:
         bad_grads = self._nonfinite({name: p.grad.data for name, p in self.parameters.items()})
         if bad_grads:
             self._diverged("a gradient is not finite", bad_grads)
-        self.optimizer.step()
+        if self.diagnostics:
+            self.diagnostics.step(self.optimizer, self.progress.step)
+        else:
+            self.optimizer.step()
         bad_parameters = self._nonfinite_parameters()
         if bad_parameters:
             self._diverged("the update made a parameter not finite", bad_parameters)
@@ -227,6 +239,8 @@ class Trainer:
         if val_loss is not None and not np.isfinite(val_loss):  # never save such a model
             self._diverged(f"the validation loss at the end of the epoch is {val_loss}",
                            self._overflowing_layer(self.data.val_x), step=progress.step)
+        if self.diagnostics:
+            self.diagnostics.end_epoch(epoch + 1)
         progress.history.append({
             "epoch": epoch + 1, "lr": self.optimizer.lr,
             "train_loss": progress.loss_sum / max(progress.seen, 1),

@@ -20,8 +20,7 @@ from hypothesis import strategies as st
 from numpy.lib.stride_tricks import sliding_window_view
 from strategies import cnn_specs, cnns
 
-from mnist.reference import cnn
-from mnist.reference import network
+from mnist.reference import cnn, network
 
 STEP = 1e-6
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 from hypothesis import given, settings
-
 from op_table import graphs, run_program
+
 from tinygrad_np import Tensor, autograd, no_grad
 from tinygrad_np.autograd import Step, backprop
 

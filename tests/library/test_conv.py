@@ -10,8 +10,7 @@ from test_errors import test_shape_errors_name_the_op_and_the_shapes as shape_er
 from test_higher_order import PROJECTIONS, gradient_of
 
 import tinygrad_np.nn.functional as F
-from tinygrad_np import ArgumentError, ShapeError, Tensor, gradcheck, nn, no_grad
-from tinygrad_np import kernels
+from tinygrad_np import ArgumentError, ShapeError, Tensor, gradcheck, kernels, nn, no_grad
 from tinygrad_np.kernels import window
 
 FEWER_EXAMPLES = settings(max_examples=max(5, settings.default.max_examples // 3))

@@ -24,11 +24,17 @@ CALLS = {
     "unfold": ((np.arange(2 * 3 * 5 * 4.0).reshape(2, 3, 5, 4),), ((2, 3), (1, 2), (1, 0), (2, 1))),
     "fold": ((np.arange(3 * 2 * 3 * 2 * 2 * 2.0).reshape(3, 2, 3, 2, 2, 2),), ((3, 4), (2, 3), (1, 1), (0, 0), (1, 1))),
     "pad": ((np.arange(6.0).reshape(2, 3),), (((1, 0), (-1, 2)),)),
+    "sin": ((np.linspace(-4, 4, 6).reshape(2, 3),), ()),
+    "cos": ((np.linspace(-4, 4, 6).reshape(2, 3),), ()),
+    "expm1": ((np.array([-1e-10, 1e-12, 0.5, -2.0]),), ()),
+    "erf": ((np.array([-3.0, -0.5, 0.0, 1e-9, 2.0]),), ()),
+    "prod": ((np.array([[1.0, -2.0, 0.0], [0.5, 3.0, 2.0]]),), (1, True)),
+    "cumsum": ((np.arange(6.0).reshape(2, 3),), (1,)),
 }
 
 
 def test_both_namespaces_expose_the_same_names():
-    assert sorted(kernels.__all__) == sorted(differentiable.__all__) == sorted(CALLS) + ["where"]
+    assert sorted(kernels.__all__) == sorted(differentiable.__all__) == sorted([*CALLS, "einsum", "where"])
     for name in kernels.__all__:
         assert callable(getattr(kernels, name)) and callable(getattr(differentiable, name))
 
@@ -52,6 +58,15 @@ def test_where_takes_a_mask_and_two_operands_in_both():
     expected = kernels.where(mask, x, y)
     np.testing.assert_array_equal(expected, [1.0, -2.0, 3.0])
     result = differentiable.where(mask, Tensor(x, requires_grad=True), y)
+    assert result.grad_fn is not None
+    np.testing.assert_array_equal(result.data, expected)
+
+
+def test_einsum_takes_its_subscripts_by_keyword_and_constant_operands_in_the_twin():
+    x, y = np.arange(6.0).reshape(2, 3), np.arange(3.0)
+    expected = kernels.einsum(x, y, subscripts="ij,j->i")
+    np.testing.assert_array_equal(expected, x @ y)
+    result = differentiable.einsum(Tensor(x, requires_grad=True), y, subscripts="ij,j->i")
     assert result.grad_fn is not None
     np.testing.assert_array_equal(result.data, expected)
 

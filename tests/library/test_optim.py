@@ -1,9 +1,13 @@
-"""tinygrad_np.optim: SGD and Adam/AdamW against the update formulas, state_dict resume, in-place steps.
+"""tinygrad_np.optim: every optimizer against its update formula (bit for bit), parameter groups,
+state_dict resume, in-place steps, and PyTorch's torch.optim where it is installed.
 
-The references below are written from the formulas (PyTorch's documented algorithms) in float64,
-with fresh arrays each step, independently of the optimizers' in-place code.
+The references below are PyTorch's documented algorithms, written from the formulas with fresh
+arrays each step and evaluated in the order PyTorch evaluates them, independently of the
+optimizers' in-place code: the optimizers must equal them to the last bit, in float32 and float64,
+which is how SGD, Adam and AdamW are held to the results they gave before parameter groups.
 """
 import io
+import math
 
 import numpy as np
 import pytest
@@ -14,40 +18,49 @@ from strategies import arrays, shapes
 from tinygrad_np import Tensor, nn
 from tinygrad_np.function import Function
 from tinygrad_np.nn import functional as F
-from tinygrad_np.optim import SGD, Adam, AdamW, Optimizer
+from tinygrad_np.optim import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 from tinygrad_np.optim import axpy as axpy_module
 
 learning_rates = st.floats(1e-4, 1.0)
+weight_decays = st.sampled_from([0.0, 1e-2, 0.5])
 sgd_settings = st.fixed_dictionaries({
     "lr": learning_rates, "momentum": st.sampled_from([0.0, 0.5, 0.9]),
-    "nesterov": st.booleans(), "weight_decay": st.sampled_from([0.0, 1e-2, 0.5]),
+    "nesterov": st.booleans(), "weight_decay": weight_decays,
 }).filter(lambda s: s["momentum"] > 0 or not s["nesterov"])
 adam_settings = st.fixed_dictionaries({
     "lr": learning_rates, "betas": st.tuples(st.sampled_from([0.0, 0.5, 0.9]), st.sampled_from([0.9, 0.999])),
-    "eps": st.sampled_from([1e-8, 1e-3]), "weight_decay": st.sampled_from([0.0, 1e-2, 0.5]),
+    "eps": st.sampled_from([1e-8, 1e-3]), "weight_decay": weight_decays,
     "decoupled_weight_decay": st.booleans(),
+})
+rmsprop_settings = st.fixed_dictionaries({
+    "lr": learning_rates, "alpha": st.sampled_from([0.0, 0.5, 0.99]), "eps": st.sampled_from([1e-8, 1e-3]),
+    "weight_decay": weight_decays, "momentum": st.sampled_from([0.0, 0.9]), "centered": st.booleans(),
+})
+adagrad_settings = st.fixed_dictionaries({
+    "lr": learning_rates, "lr_decay": st.sampled_from([0.0, 0.1]), "weight_decay": weight_decays,
+    "initial_accumulator_value": st.sampled_from([0.0, 0.1]), "eps": st.sampled_from([1e-10, 1e-3]),
 })
 
 
 @st.composite
 def trajectories(draw, steps=3):
-    """A float64 starting value and `steps` gradients of the same shape."""
-    shape = draw(shapes())
-    start, *grads = [draw(arrays(shape, low=-10.0, high=10.0)) for _ in range(steps + 1)]
+    """A starting value and `steps` gradients of the same shape, all float32 or all float64."""
+    shape, dtype = draw(shapes()), draw(st.sampled_from([np.float32, np.float64]))
+    start, *grads = [draw(arrays(shape, low=-10.0, high=10.0)).astype(dtype) for _ in range(steps + 1)]
     return start, grads
 
 
 def run(optimizer_class, start, grads, **settings):
     """The parameter's value after one optimizer step per gradient."""
-    p = nn.Parameter(start)
+    p = nn.Parameter(start, dtype=start.dtype)
     optimizer = optimizer_class([p], **settings)
     for grad in grads:
-        p.grad = Tensor(grad)
+        p.grad = Tensor(grad, dtype=grad.dtype)
         optimizer.step()
     return p.data
 
 
-# ---- references from the formulas ----------------------------------------------------------------
+# ---- references from the formulas, in PyTorch's order of operations ------------------------------
 
 def sgd_reference(p, grads, lr, momentum=0.0, nesterov=False, weight_decay=0.0):
     b = None
@@ -69,10 +82,41 @@ def adam_reference(p, grads, lr, betas, eps, weight_decay=0.0, decoupled_weight_
         else:
             g = g + weight_decay * p
         m = beta1 * m + (1 - beta1) * g
-        v = beta2 * v + (1 - beta2) * g * g
-        m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
-        p = p - lr * m_hat / (np.sqrt(v_hat) + eps)
+        v = beta2 * v + (1 - beta2) * g ** 2
+        denominator = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + eps
+        p = p - m / denominator * (lr / (1 - beta1 ** t))
     return p
+
+
+def rmsprop_reference(p, grads, lr, alpha, eps, weight_decay, momentum, centered):
+    v = a = b = 0.0
+    for g in grads:
+        g = g + weight_decay * p
+        v = alpha * v + (1 - alpha) * g ** 2
+        if centered:
+            a = alpha * a + (1 - alpha) * g
+        s = (np.sqrt(v - a ** 2) if centered else np.sqrt(v)) + eps
+        if momentum:
+            b = momentum * b + g / s
+            p = p - lr * b
+        else:
+            p = p - lr * (g / s)
+    return p
+
+
+def adagrad_reference(p, grads, lr, lr_decay, weight_decay, initial_accumulator_value, eps):
+    s = initial_accumulator_value
+    for t, g in enumerate(grads, start=1):
+        g = g + weight_decay * p
+        s = s + g ** 2
+        p = p - lr / (1 + (t - 1) * lr_decay) * (g / (np.sqrt(s) + eps))
+    return p
+
+
+def assert_bit_equal(actual, expected):
+    """Same values to the last bit, and the same dtype (float32 stays float32)."""
+    assert actual.dtype == expected.dtype
+    np.testing.assert_array_equal(actual, expected)
 
 
 # ---- hand-computed steps ---------------------------------------------------------------------------
@@ -124,35 +168,67 @@ def test_adamw_decays_the_weight_apart_from_the_gradient():
     np.testing.assert_allclose(coupled, [1 - 0.1 * 1.1 / (1.1 + eps)], rtol=1e-12)
 
 
-def test_adamw_defaults():
-    optimizer = AdamW([nn.Parameter(np.zeros(2))])
-    assert (optimizer.lr, optimizer.betas, optimizer.eps) == (1e-3, (0.9, 0.999), 1e-8)
-    assert optimizer.weight_decay == 1e-2 and optimizer.decoupled_weight_decay
+def test_rmsprop_by_hand():
+    # lr = 0.01, alpha = 0.99, p = 1, g = 1: v = 0.01, s = sqrt(0.01) + eps = 0.1 + eps
+    eps = 1e-8
+    np.testing.assert_allclose(run(RMSprop, np.array([1.0]), [np.array([1.0])], lr=0.01, eps=eps),
+                               [1 - 0.01 / (0.1 + eps)], rtol=1e-12)
+    # centered, g = 1 then 3, alpha = 0.5: v = 0.5 then 0.25 + 4.5 = 4.75, a = 0.5 then 1.75,
+    # s = sqrt(0.5 - 0.25) = 0.5 then sqrt(4.75 - 3.0625) = sqrt(1.6875)
+    np.testing.assert_allclose(
+        run(RMSprop, np.array([1.0]), [np.array([1.0]), np.array([3.0])], lr=0.1, alpha=0.5, eps=0.0, centered=True),
+        [1 - 0.1 * 1 / 0.5 - 0.1 * 3 / math.sqrt(1.6875)], rtol=1e-12)
 
 
-# ---- the formulas over drawn values --------------------------------------------------------------
+def test_adagrad_by_hand():
+    # lr = 0.1, lr_decay = 0.5, g = 1 twice: s = 1, p = 1 - 0.1; s = 2, lr / (1 + 0.5) = 0.1 / 1.5
+    np.testing.assert_allclose(
+        run(Adagrad, np.array([1.0]), [np.array([1.0])] * 2, lr=0.1, lr_decay=0.5, eps=0.0),
+        [1 - 0.1 - 0.1 / 1.5 / math.sqrt(2)], rtol=1e-12)
 
-@given(trajectories(), sgd_settings)
-def test_sgd_matches_the_formulas(trajectory, settings):
-    start, grads = trajectory
-    np.testing.assert_allclose(run(SGD, start, grads, **settings), sgd_reference(start, grads, **settings),
-                               rtol=1e-10, atol=1e-10)
+
+@pytest.mark.parametrize("optimizer_class, expected", [
+    (SGD, {"lr": 1e-3, "momentum": 0.0, "nesterov": False, "weight_decay": 0.0}),
+    (AdamW, {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2, "decoupled_weight_decay": True}),
+    (Adam, {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0, "decoupled_weight_decay": False}),
+    (RMSprop, {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0, "centered": False}),
+    (Adagrad, {"lr": 1e-2, "lr_decay": 0.0, "weight_decay": 0.0, "initial_accumulator_value": 0.0, "eps": 1e-10}),
+])
+def test_defaults_are_pytorchs(optimizer_class, expected):
+    optimizer = optimizer_class([nn.Parameter(np.zeros(2))])
+    assert optimizer.defaults == expected
+    assert {k: v for k, v in optimizer.param_groups[0].items() if k != "params"} == expected
+
+
+# ---- the formulas over drawn values, bit for bit ---------------------------------------------------
+
+REFERENCES = [(SGD, sgd_settings, sgd_reference), (Adam, adam_settings, adam_reference),
+              (RMSprop, rmsprop_settings, rmsprop_reference), (Adagrad, adagrad_settings, adagrad_reference)]
+
+
+@pytest.mark.parametrize("optimizer_class, drawn_settings, reference", REFERENCES,
+                         ids=[entry[0].__name__ for entry in REFERENCES])
+@given(data=st.data())
+def test_matches_the_formulas_bit_for_bit(optimizer_class, drawn_settings, reference, data):
+    (start, grads), settings = data.draw(trajectories()), data.draw(drawn_settings)
+    assert_bit_equal(run(optimizer_class, start, grads, **settings), reference(start, grads, **settings))
 
 
 @given(sgd_settings, st.integers(0, 2**32 - 1))
 @settings(max_examples=20)
 def test_sgd_matches_the_formulas_on_a_parameter_large_enough_for_blas(config, seed):
+    # OpenBLAS's axpy rounds a multiply-add once, NumPy twice: equal to rounding
     rng = np.random.default_rng(seed)
-    start, *grads = rng.uniform(-10, 10, size=(4, 64, axpy_module.MIN_BLAS_SIZE // 32))  # the one-pass BLAS update
+    start, *grads = rng.uniform(-10, 10, size=(4, 64, axpy_module.MIN_BLAS_SIZE // 32))
     np.testing.assert_allclose(run(SGD, start, grads, **config), sgd_reference(start, grads, **config),
                                rtol=1e-10, atol=1e-10)
 
 
-@given(trajectories(), adam_settings)
-def test_adam_matches_the_formulas(trajectory, settings):
-    start, grads = trajectory
-    np.testing.assert_allclose(run(Adam, start, grads, **settings), adam_reference(start, grads, **settings),
-                               rtol=1e-10, atol=1e-10)
+def test_adamw_is_adam_with_decoupled_weight_decay():
+    rng = np.random.default_rng(0)
+    start, *grads = rng.standard_normal((4, 3, 5)).astype(np.float32)
+    assert_bit_equal(run(AdamW, start, grads, lr=0.1, weight_decay=0.3),
+                     adam_reference(start, grads, 0.1, (0.9, 0.999), 1e-8, 0.3, decoupled_weight_decay=True))
 
 
 def test_a_parameter_without_grad_is_skipped_and_its_adam_step_count_waits():
@@ -167,6 +243,70 @@ def test_a_parameter_without_grad_is_skipped_and_its_adam_step_count_waits():
     np.testing.assert_allclose(second.data, [0.9], rtol=1e-12)
 
 
+# ---- parameter groups ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("optimizer_class, drawn_settings, reference", REFERENCES,
+                         ids=[entry[0].__name__ for entry in REFERENCES])
+@settings(max_examples=10)
+@given(data=st.data())
+def test_each_group_follows_its_own_settings(optimizer_class, drawn_settings, reference, data):
+    (first_start, first_grads), (second_start, second_grads) = data.draw(trajectories()), data.draw(trajectories())
+    defaults, second_settings = data.draw(drawn_settings), data.draw(drawn_settings)
+    first, second = (nn.Parameter(start, dtype=start.dtype) for start in (first_start, second_start))
+    optimizer = optimizer_class([{"params": [first]}, {"params": second, **second_settings}], **defaults)
+    for first_grad, second_grad in zip(first_grads, second_grads, strict=True):
+        first.grad, second.grad = (Tensor(grad, dtype=grad.dtype) for grad in (first_grad, second_grad))
+        optimizer.step()
+    assert_bit_equal(first.data, reference(first_start, first_grads, **defaults))
+    assert_bit_equal(second.data, reference(second_start, second_grads, **second_settings))
+
+
+def test_a_group_setting_written_between_steps_takes_effect():
+    p = nn.Parameter(np.array([1.0]))
+    optimizer = SGD([p], lr=0.1)
+    for lr in (0.1, 0.01, 0.5):
+        optimizer.param_groups[0]["lr"] = lr
+        p.grad = Tensor(np.array([1.0]))
+        optimizer.step()
+    np.testing.assert_allclose(p.data, [1 - 0.1 - 0.01 - 0.5], rtol=1e-12)
+
+
+def test_add_param_group_fills_in_the_defaults_and_updates_the_new_parameters():
+    first, second = nn.Parameter(np.array([1.0])), nn.Parameter(np.array([1.0]))
+    optimizer = SGD([first], lr=0.1, momentum=0.9)
+    optimizer.add_param_group({"params": [second], "lr": 0.2})
+    assert optimizer.param_groups[1] == {"params": [second], "lr": 0.2, "momentum": 0.9, "nesterov": False,
+                                         "weight_decay": 0.0}
+    first.grad, second.grad = Tensor(np.array([1.0])), Tensor(np.array([1.0]))
+    optimizer.step()
+    np.testing.assert_allclose([first.data[0], second.data[0]], [0.9, 0.8], rtol=1e-12)
+    with pytest.raises(ValueError, match="same parameter twice"):
+        optimizer.add_param_group({"params": [first]})
+
+
+def test_lr_reads_and_writes_every_groups_learning_rate():
+    optimizer = SGD([{"params": [nn.Parameter(np.zeros(1))]}, {"params": [nn.Parameter(np.zeros(1))]}], lr=0.1)
+    assert optimizer.lr == 0.1
+    optimizer.lr = 0.05
+    assert [group["lr"] for group in optimizer.param_groups] == [0.05, 0.05]
+    optimizer.param_groups[1]["lr"] = 0.2
+    with pytest.raises(ValueError, match=r"different learning rates \[0.05, 0.2\]"):
+        _ = optimizer.lr
+
+
+def test_a_setting_turned_on_after_construction_gets_its_buffer():
+    # OneCycleLR does this to SGD's momentum: the buffer appears at the next step and in state_dict()
+    p = nn.Parameter(np.array([1.0]))
+    optimizer = SGD([p], lr=0.1)
+    assert "state.0.momentum_buffer" not in optimizer.state_dict()
+    optimizer.param_groups[0]["momentum"] = 0.9
+    assert "state.0.momentum_buffer" in optimizer.state_dict()
+    for _ in range(2):
+        p.grad = Tensor(np.array([1.0]))
+        optimizer.step()
+    np.testing.assert_allclose(p.data, sgd_reference(np.array([1.0]), [np.array([1.0])] * 2, 0.1, 0.9), rtol=1e-12)
+
+
 # ---- in place, dtype, no graph, gradients left alone ---------------------------------------------
 
 OPTIMIZERS = [
@@ -174,6 +314,8 @@ OPTIMIZERS = [
     (SGD, {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1}),
     (Adam, {"lr": 0.1, "weight_decay": 0.1}),
     (AdamW, {"lr": 0.1}),
+    (RMSprop, {"lr": 0.01, "weight_decay": 0.1, "momentum": 0.9, "centered": True}),
+    (Adagrad, {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.1, "initial_accumulator_value": 0.1}),
 ]
 
 
@@ -232,7 +374,7 @@ def test_zero_grad_sets_grads_to_none_without_touching_the_arrays():
 
 # ---- construction errors ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("optimizer_class", [SGD, Adam, AdamW])
+@pytest.mark.parametrize("optimizer_class", [SGD, Adam, AdamW, RMSprop, Adagrad])
 def test_no_parameters_is_an_error(optimizer_class):
     with pytest.raises(ValueError, match="optimizer got no parameters"):
         optimizer_class([], lr=0.1)
@@ -243,7 +385,7 @@ def test_no_parameters_is_an_error(optimizer_class):
 def test_parameters_may_be_any_iterable():
     model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
     optimizer = SGD((p for p in model.parameters()), lr=0.1)
-    assert optimizer.params == model.parameters()
+    assert optimizer.param_groups[0]["params"] == model.parameters()
 
 
 @pytest.mark.parametrize("make", [
@@ -253,6 +395,14 @@ def test_parameters_may_be_any_iterable():
     lambda p: SGD([p, p], lr=0.1),
     lambda p: Adam([p], betas=(0.9, 1.0)),
     lambda p: Adam([p], eps=-1.0),
+    lambda p: Adam([{"params": [p], "betas": (0.9,)}]),
+    lambda p: RMSprop([p], alpha=-0.1),
+    lambda p: RMSprop([p], momentum=-0.9),
+    lambda p: Adagrad([p], lr_decay=-1.0),
+    lambda p: Adagrad([p], initial_accumulator_value=-1.0),
+    lambda p: SGD([{"params": [p], "lr": -1.0}], lr=0.1),
+    lambda p: SGD([{"params": [p], "nesterov": True}], lr=0.1),
+    lambda p: SGD([{"lr": 0.1}], lr=0.1),
 ])
 def test_bad_settings_are_refused(make):
     with pytest.raises(ValueError):
@@ -262,11 +412,20 @@ def test_bad_settings_are_refused(make):
 def test_non_tensor_parameters_are_refused():
     with pytest.raises(TypeError):
         SGD([np.zeros(2)], lr=0.1)
+    with pytest.raises(TypeError, match="parameter group must be a dict"):
+        SGD([nn.Parameter(np.zeros(2))], lr=0.1).add_param_group([nn.Parameter(np.zeros(2))])
 
 
 def test_the_base_class_has_no_step():
     with pytest.raises(NotImplementedError):
-        Optimizer([nn.Parameter(np.zeros(1))], lr=0.1).step()
+        Optimizer([nn.Parameter(np.zeros(1))], {"lr": 0.1}).step()
+
+
+def test_repr_shows_every_groups_settings():
+    optimizer = SGD([{"params": [nn.Parameter(np.zeros(1))]}, {"params": [nn.Parameter(np.zeros(1))], "lr": 0.5}],
+                    lr=0.1)
+    assert repr(optimizer) == ("SGD(lr=0.1, momentum=0.0, nesterov=False, weight_decay=0.0 (1 params); "
+                               "lr=0.5, momentum=0.0, nesterov=False, weight_decay=0.0 (1 params))")
 
 
 # ---- state_dict ---------------------------------------------------------------------------------
@@ -312,20 +471,45 @@ def test_resuming_from_state_dicts_matches_an_uninterrupted_run(optimizer_class,
     assert resumed_optimizer.state_dict().keys() == optimizer.state_dict().keys()
     assert resumed_optimizer.lr == settings["lr"]
     train(resumed, resumed_optimizer, 3, batches)
-    for (name, expected), actual in zip(uninterrupted.state_dict().items(), resumed.state_dict().values()):
+    for (name, expected), actual in zip(uninterrupted.state_dict().items(), resumed.state_dict().values(), strict=True):
+        np.testing.assert_array_equal(actual, expected, err_msg=name)
+
+
+def test_resuming_with_parameter_groups_matches_an_uninterrupted_run():
+    def grouped(model):
+        first, *rest = model.parameters()
+        return SGD([{"params": [first], "lr": 0.3, "weight_decay": 0.1}, {"params": rest}], lr=0.1, momentum=0.9)
+
+    uninterrupted = make_model(seed=0)
+    train(uninterrupted, grouped(uninterrupted), 4, np.random.default_rng(1))
+    first = make_model(seed=0)
+    optimizer, batches = grouped(first), np.random.default_rng(1)
+    train(first, optimizer, 2, batches)
+    resumed = make_model(seed=0)
+    resumed.load_state_dict(first.state_dict())
+    resumed_optimizer = SGD([{"params": resumed.parameters()[:1]}, {"params": resumed.parameters()[1:]}], lr=0.7,
+                            momentum=0.5)
+    resumed_optimizer.load_state_dict(through_npz(optimizer.state_dict()))
+    assert [group["lr"] for group in resumed_optimizer.param_groups] == [0.3, 0.1]
+    train(resumed, resumed_optimizer, 2, batches)
+    for (name, expected), actual in zip(uninterrupted.state_dict().items(), resumed.state_dict().values(), strict=True):
         np.testing.assert_array_equal(actual, expected, err_msg=name)
 
 
 def test_state_dict_holds_plain_values_and_copies():
-    p = nn.Parameter(np.ones(2))
-    optimizer = Adam([p], lr=0.1, betas=(0.8, 0.9))
-    p.grad = Tensor(np.ones(2))
+    first, second = nn.Parameter(np.ones(2)), nn.Parameter(np.ones(3))
+    optimizer = Adam([{"params": [first], "betas": (0.8, 0.9)}, {"params": [second]}], lr=0.1)
+    first.grad = Tensor(np.ones(2))
     optimizer.step()
     state = optimizer.state_dict()
-    assert state == {**state, "lr": 0.1, "betas": (0.8, 0.9), "eps": 1e-8, "weight_decay": 0.0,
-                     "decoupled_weight_decay": False, "state.0.step": 1}
-    assert set(state) == {"lr", "betas", "eps", "weight_decay", "decoupled_weight_decay",
-                          "state.0.step", "state.0.exp_avg", "state.0.exp_avg_sq"}
+    settings = {"lr": 0.1, "eps": 1e-8, "weight_decay": 0.0, "decoupled_weight_decay": False}
+    assert state == {
+        **state, **{f"param_groups.0.{name}": value for name, value in settings.items()},
+        **{f"param_groups.1.{name}": value for name, value in settings.items()},
+        "param_groups.0.betas": (0.8, 0.9), "param_groups.1.betas": (0.9, 0.999),
+        "param_groups.0.params": [0], "param_groups.1.params": [1], "state.0.step": 1, "state.1.step": 0}
+    assert {key for key in state if key.startswith("state.")} == {
+        f"state.{position}.{name}" for position in (0, 1) for name in ("step", "exp_avg", "exp_avg_sq")}
     state["state.0.exp_avg"][...] = 99.0
     assert not np.any(optimizer.state_dict()["state.0.exp_avg"] == 99.0)
 
@@ -335,10 +519,26 @@ def test_state_dict_restores_numbers_saved_as_arrays():
     optimizer = Adam([p], betas=(0.8, 0.9))
     p.grad = Tensor(np.ones(2))
     optimizer.step()
-    restored = Adam([nn.Parameter(np.ones(2))])
+    restored_p = nn.Parameter(np.ones(2))
+    restored = Adam([restored_p])
     restored.load_state_dict(through_npz(optimizer.state_dict()))
-    assert restored.betas == (0.8, 0.9) and isinstance(restored.betas, tuple)
-    assert restored.state[0]["step"] == 1 and isinstance(restored.state[0]["step"], int)
+    betas = restored.param_groups[0]["betas"]
+    assert betas == (0.8, 0.9) and isinstance(betas, tuple)
+    assert restored.state[restored_p]["step"] == 1 and isinstance(restored.state[restored_p]["step"], int)
+
+
+def test_one_group_keeps_the_format_written_before_parameter_groups():
+    # what SGD(momentum=0.9).state_dict() gave before groups, and checkpoints hold
+    p = nn.Parameter(np.array([1.0, 2.0]))
+    optimizer = SGD([p], lr=0.5, momentum=0.1)
+    assert optimizer.state_dict().keys() == {"lr", "momentum", "nesterov", "weight_decay", "state.0.momentum_buffer"}
+    optimizer.load_state_dict({"lr": np.array(0.1), "momentum": np.array(0.9), "nesterov": np.array(False),
+                               "weight_decay": np.array(0.0), "state.0.momentum_buffer": np.array([1.0, -1.0])})
+    assert optimizer.param_groups[0] == {"params": [p], "lr": 0.1, "momentum": 0.9, "nesterov": False,
+                                         "weight_decay": 0.0}
+    p.grad = Tensor(np.array([1.0, 1.0]))
+    optimizer.step()  # b = 0.9 * [1, -1] + 1 = [1.9, 0.1]
+    np.testing.assert_allclose(p.data, [1.0 - 0.19, 2.0 - 0.01], rtol=1e-12)
 
 
 def test_load_state_dict_names_missing_and_unexpected_keys():
@@ -351,13 +551,24 @@ def test_load_state_dict_names_missing_and_unexpected_keys():
         optimizer.load_state_dict(state)
 
 
-@pytest.mark.parametrize("bad_buffer", [np.zeros(3), np.zeros(2, dtype=np.float32)])
+@pytest.mark.parametrize("bad_buffer", [np.zeros(3), np.zeros(2, dtype=np.float32), np.float64(0.0)])
 def test_load_state_dict_refuses_another_shape_or_dtype_and_changes_nothing(bad_buffer):
     optimizer = SGD([nn.Parameter(np.zeros(2))], lr=0.1, momentum=0.9)
     state = {**optimizer.state_dict(), "lr": 0.5, "state.0.momentum_buffer": bad_buffer}
-    with pytest.raises(ValueError, match="state.0.momentum_buffer"):
+    with pytest.raises(ValueError, match="state.0.momentum_buffer is .* needs float64\\[2\\]"):
         optimizer.load_state_dict(state)
     assert optimizer.lr == 0.1
+
+
+def test_load_state_dict_refuses_another_grouping():
+    params = [nn.Parameter(np.zeros(2)) for _ in range(3)]
+    two_groups = SGD([{"params": params[:1]}, {"params": params[1:]}], lr=0.1)
+    with pytest.raises(ValueError, match="parameter group 0 has 2 parameters, the state has 1"):
+        SGD([{"params": params[:2]}, {"params": params[2:]}], lr=0.1).load_state_dict(two_groups.state_dict())
+    with pytest.raises(KeyError, match=r"unexpected keys \['param_groups.1.lr'"):
+        SGD([{"params": params}], lr=0.1).load_state_dict(two_groups.state_dict())
+    with pytest.raises(KeyError, match=r"missing keys \['param_groups.1.lr', .*'param_groups.1.params'"):
+        two_groups.load_state_dict(SGD(params, lr=0.1).state_dict())
 
 
 def test_load_state_dict_refuses_another_optimizers_state():
@@ -377,22 +588,37 @@ def test_state_dict_round_trip_through_a_fresh_optimizer(steps, lr):
         optimizer.step()
     restored = SGD([nn.Parameter(np.zeros(3))], lr=1.0, momentum=0.5)
     restored.load_state_dict(optimizer.state_dict())
-    for (key, expected), actual in zip(optimizer.state_dict().items(), restored.state_dict().values()):
+    for (key, expected), actual in zip(optimizer.state_dict().items(), restored.state_dict().values(), strict=True):
         np.testing.assert_array_equal(actual, expected, err_msg=key)
 
 
 # ---- optional cross-check against PyTorch ---------------------------------------------------------
 
 @pytest.mark.parametrize("optimizer_class, settings", OPTIMIZERS)
-def test_matches_torch_optim(optimizer_class, settings):
+def test_matches_torch_optim_with_two_parameter_groups(optimizer_class, settings):
     torch = pytest.importorskip("torch")
-    torch_class = {SGD: torch.optim.SGD, Adam: torch.optim.Adam, AdamW: torch.optim.AdamW}[optimizer_class]
+    torch_class = getattr(torch.optim, optimizer_class.__name__)
     rng = np.random.default_rng(0)
-    start, grads = rng.standard_normal((3, 2)), [rng.standard_normal((3, 2)) for _ in range(3)]
-    torch_p = torch.tensor(start, requires_grad=True)
-    torch_optimizer = torch_class([torch_p], **settings)
-    for grad in grads:
-        torch_p.grad = torch.tensor(grad)
+    starts = [rng.standard_normal((3, 2)), rng.standard_normal(4)]
+    grads = [[rng.standard_normal(start.shape) for start in starts] for _ in range(4)]
+    second_group = {"lr": settings["lr"] / 2, "weight_decay": 0.0}
+
+    ours = [nn.Parameter(start) for start in starts]
+    optimizer = optimizer_class([{"params": ours[:1]}, {"params": ours[1:], **second_group}], **settings)
+    theirs = [torch.tensor(start, requires_grad=True) for start in starts]
+    torch_optimizer = torch_class([{"params": theirs[:1]}, {"params": theirs[1:], **second_group}], **settings)
+    for step_grads in grads:
+        for p, q, grad in zip(ours, theirs, step_grads, strict=True):
+            p.grad, q.grad = Tensor(grad), torch.tensor(grad)
+        optimizer.step()
         torch_optimizer.step()
-    np.testing.assert_allclose(run(optimizer_class, start, grads, **settings), torch_p.detach().numpy(),
-                               rtol=1e-12, atol=1e-12)
+    for p, q in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(p.data, q.detach().numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("optimizer_class", [RMSprop, Adagrad])
+def test_defaults_match_torchs(optimizer_class):
+    torch = pytest.importorskip("torch")
+    theirs = getattr(torch.optim, optimizer_class.__name__)([torch.zeros(1, requires_grad=True)]).defaults
+    ours = optimizer_class([nn.Parameter(np.zeros(1))]).defaults
+    assert ours == {name: theirs[name] for name in ours}

@@ -1,9 +1,10 @@
 """Tensor as PyTorch users expect it: transpose swaps two axes, NumPy and Python conversions work."""
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
-
+from hypothesis import given
+from hypothesis import strategies as st
 from strategies import arrays, shapes
+
 from tinygrad_np import ShapeError, Tensor
 
 try:

@@ -5,10 +5,11 @@ The backward walk hands this module to every op's backward as `ops` under
 step with `kernels.__all__` (tests/test_kernels.py checks).
 """
 from tinygrad_np import functional
-from tinygrad_np.ops import elementwise, movement
+from tinygrad_np.ops import einsum as einsum_ops
+from tinygrad_np.ops import elementwise, movement, reduce, scan, special
 from tinygrad_np.ops import softmax as softmax_ops
 from tinygrad_np.ops import window
-from tinygrad_np.tensor import Tensor
+from tinygrad_np.tensor import Tensor, lift
 
 
 def values(x: Tensor):
@@ -25,6 +26,17 @@ def scatter_add(grad: Tensor, index, shape) -> Tensor: return movement.ScatterAd
 def permute(x: Tensor, dims) -> Tensor: return movement.Permute.apply(x, dims=tuple(dims))
 def softmax(x: Tensor, axis=-1) -> Tensor: return softmax_ops.Softmax.apply(x, axis=axis)
 def log_softmax(x: Tensor, axis=-1) -> Tensor: return softmax_ops.LogSoftmax.apply(x, axis=axis)
+def sin(x: Tensor) -> Tensor: return special.Sin.apply(x)
+def cos(x: Tensor) -> Tensor: return special.Cos.apply(x)
+def expm1(x: Tensor) -> Tensor: return special.Expm1.apply(x)
+def erf(x: Tensor) -> Tensor: return special.Erf.apply(x)
+def prod(x: Tensor, axis=None, keepdims=False) -> Tensor: return reduce.Prod.apply(x, axis=axis, keepdims=keepdims)
+def cumsum(x: Tensor, axis) -> Tensor: return scan.Cumsum.apply(x, axis=axis)
+
+
+def einsum(*operands, subscripts: str) -> Tensor:
+    """Operands may include constant arrays (the ones a gradient adds for an axis summed alone)."""
+    return einsum_ops.Einsum.apply(*(lift(operand) for operand in operands), subscripts=subscripts)
 
 
 def unfold(x: Tensor, kernel_size, stride, padding, dilation) -> Tensor:
@@ -40,4 +52,5 @@ def pad(x: Tensor, widths, value: float = 0.0) -> Tensor: return window.Pad.appl
 
 
 __all__ = ["broadcast_to", "sum_to", "scatter_add", "permute", "values", "exp", "log", "where",
-           "softmax", "log_softmax", "unfold", "fold", "pad"]
+           "softmax", "log_softmax", "unfold", "fold", "pad",
+           "sin", "cos", "expm1", "erf", "prod", "cumsum", "einsum"]

@@ -19,11 +19,10 @@ def backward(tensors: Tensors, grad_tensors=None, retain_graph: Optional[bool] =
     accepted for PyTorch's signature and changes nothing."""
     roots = _as_list(tensors)
     seeds = _seeds("backward()", roots, grad_tensors, create_graph)
-    handed_out = set()
-    for step in backprop(roots, seeds, create_graph):
-        fn = step.tensor._ctx
-        if fn is None or fn.retains_grad:
-            _accumulate(step.tensor, step.grad, create_graph, handed_out)
+    handed_out: set = set()
+    for tensor, gradient, _ in backprop(roots, seeds, create_graph):  # a Step unpacks as a tuple
+        if tensor._ctx is None or tensor._ctx.retains_grad:
+            _accumulate(tensor, gradient, create_graph, handed_out)
 
 
 def grad(outputs: Tensors, inputs: Tensors, grad_outputs=None, retain_graph: Optional[bool] = None,
@@ -39,7 +38,9 @@ def grad(outputs: Tensors, inputs: Tensors, grad_outputs=None, retain_graph: Opt
         if not tensor.requires_grad:
             raise RuntimeError(f"grad(): input {position} (shape {tensor.shape}) does not require grad")
     seeds = _seeds("grad()", roots, grad_outputs, create_graph)
-    found, missing, handed_out = {}, set(wanted), set()
+    found: dict = {}
+    missing = set(wanted)
+    handed_out: set = set()
     for step in backprop(roots, seeds, create_graph):
         if step.tensor in missing:
             missing.discard(step.tensor)

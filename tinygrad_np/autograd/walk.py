@@ -25,12 +25,13 @@ class Step(tuple):
     """One node of the walk: `tensor` received `grad` (d roots / d tensor, complete) and, if an op
     made it, handed `input_grads` to the op's inputs (one per input, already summed to the input's
     shape; None where no gradient flows). Gradients are ndarrays, or Tensors under create_graph.
-    A leaf's step comes after every op's and hands nothing on. (A tuple underneath: one is made
-    per node per backward, and a tuple is the cheapest object to make.)"""
+    A leaf's step comes after every op's and hands nothing on. A tuple underneath, so it also
+    unpacks as `tensor, grad, input_grads` (one is made per node per backward, and a tuple is the
+    cheapest object to make)."""
     __slots__ = ()
-    tensor: Tensor = property(itemgetter(0))
+    tensor = property(itemgetter(0))
     grad = property(itemgetter(1))
-    input_grads: tuple = property(itemgetter(2))
+    input_grads = property(itemgetter(2))
 
     @property
     def fn(self) -> Optional[Function]:
@@ -58,7 +59,8 @@ def backprop(roots: Sequence[Tensor], seeds: Sequence, create_graph: bool = Fals
     Gradients of several consumers of one tensor add up. Only tensors that require grad get one.
     """
     ops = differentiable if create_graph else kernels
-    pending, heap = {}, []  # tensor -> the gradient gathered so far; (-sequence, tensor) of pending ops
+    pending: dict = {}  # tensor -> the gradient it has gathered so far
+    heap: list = []  # (-sequence, tensor) of the op nodes waiting
     _hand_on(ops, tuple(roots), tuple(seeds), pending, heap)
     while heap:
         node = heappop(heap)[1]
@@ -84,7 +86,7 @@ def _hand_on(ops, tensors: tuple, grads, pending: dict, heap: list) -> tuple:
     """Add each gradient, summed to its tensor's shape (broadcasting's adjoint) and in its dtype,
     to what that tensor has gathered; an op's output enters the heap with its first share.
     Returns the gradients as handed on (None for a tensor that gets none)."""
-    handed = []
+    handed: list = []
     for tensor, grad in zip(tensors, grads, strict=False):  # (same lengths; strict= costs a little)
         if grad is None or not tensor.requires_grad:
             handed.append(None)

@@ -1,6 +1,7 @@
 """Conv2d: a 2-D convolution layer with PyTorch's arguments and weight layout."""
 import numpy as np
 
+from tinygrad_np import random
 from tinygrad_np.errors import ArgumentError
 from tinygrad_np.nn import init as initializers
 from tinygrad_np.nn.convolution import conv2d, pair
@@ -24,7 +25,7 @@ class Conv2d(Module):
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size, self.stride = pair(kernel_size, "kernel_size"), pair(stride, "stride")
         self.padding, self.dilation = pair(padding, "padding", low=0), pair(dilation, "dilation")
-        rng = rng if rng is not None else np.random.default_rng()
+        rng = random.generator(rng)
         initializer = getattr(initializers, init) if isinstance(init, str) else init
         shape = (out_channels, in_channels // groups) + self.kernel_size
         fan_in = in_channels // groups * self.kernel_size[0] * self.kernel_size[1]

@@ -1,8 +1,9 @@
-"""Layers: Linear, Sequential, activations and Dropout."""
+"""Layers: Linear, Sequential, activations, Dropout and Identity."""
 import numpy as np
 
+from tinygrad_np import random
 from tinygrad_np.nn import init as initializers
-from tinygrad_np.nn.functional import linear
+from tinygrad_np.nn.functional import check_dropout_probability, dropout, linear
 from tinygrad_np.nn.module import Module, ModuleList, Parameter
 from tinygrad_np.tensor import Tensor
 
@@ -14,14 +15,15 @@ class Linear(Module):
     deliberate difference from PyTorch, kept so the code reads like the seed's formulas.
 
     `init` names the weight initializer ('he_normal' for ReLU layers, 'xavier_normal' for
-    sigmoid/softmax layers) or is a function (shape, rng) -> array; biases start at zero.
+    sigmoid/softmax layers) or is a function (shape, rng) -> array; biases start at zero. The
+    weight is drawn from `rng`, else from the default generator (`tinygrad_np.manual_seed`).
     """
 
     def __init__(self, in_features: int, out_features: int, init="he_normal", rng=None,
                  dtype=np.float32, bias: bool = True):
         if in_features < 1 or out_features < 1:
             raise ValueError(f"Linear needs positive sizes, got in={in_features}, out={out_features}")
-        rng = rng if rng is not None else np.random.default_rng()
+        rng = random.generator(rng)
         initializer = getattr(initializers, init) if isinstance(init, str) else init
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(initializer((in_features, out_features), rng), dtype=dtype)
@@ -59,20 +61,25 @@ class Tanh(Module):
 
 
 class Dropout(Module):
-    """Inverted dropout: in training, zero each entry with probability p and scale the rest by
-    1/(1-p), so eval() needs no rescaling. The mask comes from a seeded Generator."""
+    """Inverted dropout (see nn.functional.dropout), in training mode only. Masks come from
+    `rng`, or, when it is None, from the default generator at each call (`tinygrad_np.manual_seed`)."""
 
     def __init__(self, p: float = 0.5, rng=None):
-        if not 0 <= p < 1:
-            raise ValueError(f"Dropout probability must be in [0, 1), got {p}")
-        self.p = p
-        self.rng = rng if rng is not None else np.random.default_rng()
+        self.p = check_dropout_probability(p)
+        self.rng = rng
 
     def forward(self, x):
-        if not self.training or self.p == 0:
-            return x
-        keep = self.rng.random(x.shape) >= self.p
-        return x * (keep / (1 - self.p)).astype(x.dtype)
+        return dropout(x, self.p, self.training, self.rng)
 
     def extra_repr(self):
         return f"p={self.p}"
+
+
+class Identity(Module):
+    """Returns its input unchanged: a placeholder layer (arguments are accepted and ignored, as in PyTorch)."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def forward(self, x):
+        return x

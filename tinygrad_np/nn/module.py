@@ -25,7 +25,7 @@ class Parameter(Tensor):
 # hook(module, args, kwargs, output) runs after every Module call, as PyTorch's global forward
 # hooks do; tinygrad_np.viz.record_modules uses one to box each module's ops in graph pictures.
 # Empty unless someone registers one, so an ordinary call only looks at an empty list.
-forward_hooks = []
+forward_hooks: list = []
 
 
 class IncompatibleKeys(NamedTuple):

@@ -52,7 +52,9 @@ def _target_rows(targets, batch, classes, dtype) -> np.ndarray:
         low, high = targets.min(), targets.max()
         if low < 0 or high >= classes:
             raise ArgumentError(f"cross_entropy: labels must lie in [0, {classes}), got {low}..{high}")
-        return np.eye(classes, dtype=dtype)[targets]
+        rows = np.zeros((batch, classes), dtype)
+        rows[np.arange(batch), targets] = 1
+        return rows
     if targets.shape != (batch, classes):
         raise ValueError(f"targets of shape {targets.shape} for logits of shape {(batch, classes)}: "
                          "give integer labels (batch,) or probability rows (batch, classes)")

@@ -18,48 +18,46 @@ class Adam(Optimizer):
     Example: `opt = Adam(model.parameters(), lr=1e-3); loss.backward(); opt.step()`.
     """
 
-    hyperparameters = ("lr", "betas", "eps", "weight_decay", "decoupled_weight_decay")
-
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, decoupled_weight_decay: bool = False):
-        super().__init__(params, lr)
-        betas = tuple(betas)
+        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay,
+                                  "decoupled_weight_decay": bool(decoupled_weight_decay)})
+
+    def _check_group(self, group: dict) -> None:
+        betas = group["betas"] = tuple(group["betas"])
         if len(betas) != 2 or not all(0 <= beta < 1 for beta in betas):
             raise ValueError(f"betas must be two numbers in [0, 1), got {betas}")
-        if eps < 0 or weight_decay < 0:
-            raise ValueError(f"eps and weight_decay must be >= 0, got {eps} and {weight_decay}")
-        self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
-        self.decoupled_weight_decay = bool(decoupled_weight_decay)
-        for p, buffers in zip(self.params, self.state):
-            buffers["step"] = 0  # per parameter, as in PyTorch: a step without its grad does not count
-            buffers["exp_avg"] = np.zeros_like(p.data)
-            buffers["exp_avg_sq"] = np.zeros_like(p.data)
+        if group["eps"] < 0 or group["weight_decay"] < 0:
+            raise ValueError(f"eps and weight_decay must be >= 0, got {group['eps']} and {group['weight_decay']}")
+
+    def _new_state(self, p, group: dict) -> dict:
+        # the step count is per parameter, as in PyTorch: a step without its grad does not count
+        return {"step": 0, "exp_avg": np.zeros_like(p.data), "exp_avg_sq": np.zeros_like(p.data)}
 
     def step(self) -> None:
-        lr, (beta1, beta2), eps, weight_decay = self.lr, self.betas, self.eps, self.weight_decay
-        for index, (p, buffers) in enumerate(zip(self.params, self.state)):
-            if p.grad is None:
-                continue
-            buffers["step"] += 1
-            t = buffers["step"]
-            grad = p.grad.data  # read only: the array may be shared with another tensor's grad
-            if weight_decay and self.decoupled_weight_decay:
-                p.data *= 1 - lr * weight_decay
-            elif weight_decay:
-                grad = grad + weight_decay * p.data
-            exp_avg, exp_avg_sq, work = buffers["exp_avg"], buffers["exp_avg_sq"], self._work_array(index)
-            exp_avg *= beta1
-            exp_avg += np.multiply(grad, 1 - beta1, out=work)
-            exp_avg_sq *= beta2
-            np.multiply(grad, grad, out=work)
-            work *= 1 - beta2
-            exp_avg_sq += work
-            denominator = np.sqrt(exp_avg_sq, out=work)
-            denominator /= math.sqrt(1 - beta2 ** t)
-            denominator += eps
-            update = np.divide(exp_avg, denominator, out=work)
-            update *= lr / (1 - beta1 ** t)
-            p.data -= update
+        for group in self.param_groups:
+            lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+            decoupled = group["decoupled_weight_decay"]
+            for p, grad in self._gradients(group, 0.0 if decoupled else weight_decay):
+                if decoupled and weight_decay:
+                    p.data *= 1 - lr * weight_decay
+                state = self.state[p]
+                state["step"] += 1
+                t = state["step"]
+                # The formulas in place, through one work array kept between steps: a whole step takes
+                # 4-5% longer with fresh arrays on 784-128-64-10 at batch 64 and 128 (2% on 784-1024-1024-10
+                # at batch 256; one thread, CPU time, 100 pairs of 5 steps in turns), with equal results.
+                exp_avg, exp_avg_sq, work = state["exp_avg"], state["exp_avg_sq"], self._work_array(p)
+                exp_avg *= beta1                                     # m = beta1 m + (1 - beta1) g
+                exp_avg += np.multiply(grad, 1 - beta1, out=work)
+                exp_avg_sq *= beta2                                  # v = beta2 v + (1 - beta2) g^2
+                exp_avg_sq += np.multiply(np.multiply(grad, grad, out=work), 1 - beta2, out=work)
+                denominator = np.sqrt(exp_avg_sq, out=work)          # sqrt(v) / sqrt(1 - beta2^t) + eps
+                denominator /= math.sqrt(1 - beta2 ** t)
+                denominator += eps
+                update = np.divide(exp_avg, denominator, out=work)   # m / denominator * lr / (1 - beta1^t)
+                update *= lr / (1 - beta1 ** t)
+                p.data -= update
 
 
 class AdamW(Adam):

@@ -8,7 +8,7 @@ from tinygrad_np.tensor import Tensor
 
 # Tensor -> the innermost Module whose call produced it (filled inside record_modules()).
 # Weak keys: an entry disappears with its graph.
-producers = weakref.WeakKeyDictionary()
+producers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @contextlib.contextmanager

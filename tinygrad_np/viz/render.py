@@ -75,7 +75,8 @@ def _add_nodes(graph, nodes, tree, labeller, clusters) -> None:
     framed = {}
     if clusters:
         framed = {id(owner): owner for _, _, owner in nodes.values() if owner is not None}
-    contents, subframes = {}, {}
+    contents: dict = {}
+    subframes: dict = {}
     for frame_id, module in framed.items():
         parent = tree.framed_ancestor(module, framed)
         subframes.setdefault(None if parent is None else id(parent), []).append(frame_id)
