@@ -22,7 +22,7 @@ from benchmarks import machine, report
 from benchmarks.frameworks import TORCH_MISSING, torch
 from benchmarks.machine import LargeGemm
 from benchmarks.timing import run_in_turns
-from mnist import data as mnist_data
+from mnist.data import dataset as mnist_data
 from tinygrad_np import Tensor, nn
 from tinygrad_np.nn.functional import cross_entropy
 from tinygrad_np.optim import SGD

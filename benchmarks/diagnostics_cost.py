@@ -22,11 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from mnist.allocator import keep_freed_memory
-
-from mnist.config import TrainConfig
-from mnist.diagnostic_plots import save_diagnostic_plots
-from mnist.train import Trainer, prepare_data
+from mnist.report.diagnostic_plots import save_diagnostic_plots
+from mnist.training.config import TrainConfig
+from mnist.training.trainer import Trainer, prepare_data
 
 
 class Stopwatch:
@@ -69,7 +67,6 @@ def main(argv=None) -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args(argv)
-    keep_freed_memory()  # as the CLI does
     config = TrainConfig(epochs=args.epochs)
     data = prepare_data(config)
     ratios, shares, pictures = [], [], []

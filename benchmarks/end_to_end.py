@@ -1,6 +1,6 @@
 """The application as a user runs it: time to 98% test accuracy, and peak memory of `mnist train`.
 
-Time to accuracy drives mnist.train.Trainer with the default TrainConfig, as `python -m mnist
+Time to accuracy drives mnist.training.trainer.Trainer with the default TrainConfig, as `python -m mnist
 train` does (its per-epoch validation and checkpoint included), and evaluates the test set after
 each epoch from the Trainer's log callback; that evaluation is the benchmark's, so its time is
 left out. The training time is the Trainer's own `train_seconds` (the epochs' steps).
@@ -14,9 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from mnist.config import TrainConfig
-from mnist.evaluation import loss_and_accuracy
-from mnist.train import Trainer, prepare_data
+from mnist.report.evaluation import loss_and_accuracy
+from mnist.training.config import TrainConfig
+from mnist.training.trainer import Trainer, prepare_data
 
 TARGET_ACCURACY = 0.98
 ROOT = Path(__file__).resolve().parent.parent

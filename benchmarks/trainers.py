@@ -1,7 +1,7 @@
 """One epoch of MLP training (plain SGD, float32 unless asked, same data, same initial weights) three ways.
 
-- tinygrad_np: mnist.model.MLP, cross_entropy, optim.SGD, as an application writes it.
-- reference: mnist.reference.train_step, the closed-form NumPy network (the same math by hand).
+- tinygrad_np: mnist.models.mlp.MLP, cross_entropy, optim.SGD, as an application writes it.
+- reference: mnist.reference.mlp.train_step, the closed-form NumPy network (the same math by hand).
 - torch: PyTorch eager, nn.Linear + ReLU, F.cross_entropy, torch.optim.SGD.
 
 Batches are consecutive slices of a training set shuffled once, so no candidate pays for a
@@ -14,8 +14,8 @@ import functools
 import numpy as np
 
 from benchmarks.frameworks import torch
-from mnist import reference
-from mnist.model import MLP
+from mnist.models.mlp import MLP
+from mnist.reference import mlp as reference
 from tinygrad_np import Tensor
 from tinygrad_np.nn.functional import cross_entropy
 from tinygrad_np.optim import SGD

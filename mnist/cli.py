@@ -1,4 +1,5 @@
-"""`python -m mnist SUBCOMMAND`: each subcommand lives in its own module under mnist/commands."""
+"""The command line: `python -m mnist SUBCOMMAND`, or `tinygrad-mnist SUBCOMMAND` once installed.
+Each subcommand lives in its own module under mnist/commands."""
 import argparse
 import contextlib
 import importlib
@@ -7,14 +8,24 @@ import sys
 from typing import Iterator
 
 from mnist.errors import MnistError, UsageError
-from mnist.stopping import Interrupted, stop_on_signals
+from mnist.training.stopping import Interrupted, stop_on_signals
+from tinygrad_np import __version__
 
 # Each module defines `add_parser(subparsers)` (which sets `func` on its parser) and the function it runs.
 COMMAND_MODULES = ["train", "evaluate", "predict", "compare", "graph"]
+DESCRIPTION = """\
+Handwritten-digit classifiers built on tinygrad_np, a small autograd library in NumPy: train one
+on MNIST (shipped with the program) or any MNIST-format dataset such as Fashion-MNIST, evaluate
+it, classify your own images, check autograd's gradients against backprop derived by hand, and
+draw the computation graph of a training step."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m mnist", description=__doc__)
+def build_parser(prog: str = "python -m mnist") -> argparse.ArgumentParser:
+    """The parser; `prog` is how usage lines and help name the program."""
+    parser = argparse.ArgumentParser(prog=prog, description=DESCRIPTION,
+                                     epilog="Run '%(prog)s SUBCOMMAND --help' for the options of a subcommand.",
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"mnist.commands.{name}").add_parser(subparsers)
@@ -22,9 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv=None) -> int:
+def main(argv=None, prog: str = "python -m mnist") -> int:
     with stop_on_signals(), _outlive_closed_pipes():
-        parser = build_parser()
+        parser = build_parser(prog)
         args = parser.parse_args(argv)
         try:
             return args.func(args) or 0
@@ -41,6 +52,11 @@ def main(argv=None) -> int:
         except Interrupted as stop:  # outside training (loading data, writing a report): nothing to save
             print(f"\n{stop}", file=sys.stderr)
             return stop.exit_code
+
+
+def console_script() -> int:
+    """The `tinygrad-mnist` command that `pip install` creates: help and errors name it as typed."""
+    return main(prog=os.path.basename(sys.argv[0]))
 
 
 class _OutlivesClosedPipe:

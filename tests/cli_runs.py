@@ -68,7 +68,7 @@ sys.exit(main(sys.argv[1:]))
 
 def start_cli_signalled(stops, *argv) -> subprocess.Popen:
     """`python -m mnist ARGV` as a real process that sends itself signals at exact points:
-    `stops` lists (target, call, signals), e.g. ("mnist.train:Trainer._step", 3, [signal.SIGTERM]):
+    `stops` lists (target, call, signals), e.g. ("mnist.training.trainer:Trainer._step", 3, [signal.SIGTERM]):
     on the third call of Trainer._step the process signals itself, then the call goes on. Real
     signals, real handlers, real exit status, and no race with the clock."""
     stops = [(target, call, [int(signum) for signum in signals]) for target, call, signals in stops]

@@ -15,3 +15,17 @@ def no_report(monkeypatch):
     """`train` without its test-set report (metrics and plots), for tests that need only the training."""
     from mnist.commands import train
     monkeypatch.setattr(train, "evaluate_and_report", lambda *args, **kwargs: None)
+
+
+@pytest.fixture(scope="session")
+def mnist_dataset():
+    """The vendored MNIST, read once for the whole run."""
+    from mnist.data.dataset import load_dataset
+    return load_dataset()
+
+
+@pytest.fixture
+def compare_reads_mnist_once(monkeypatch, mnist_dataset):
+    """`python -m mnist compare` gets the MNIST already read rather than reading it once per command."""
+    from mnist.commands import compare
+    monkeypatch.setattr(compare, "load_dataset", lambda: mnist_dataset)

@@ -2,7 +2,7 @@
 
     from strategies import arrays, shapes, broadcastable_shapes, axes_and_keepdims
 
-(pytest puts tests/ on sys.path, as tests/ has a conftest.py and no __init__.py.)
+(pyproject.toml puts tests/ on sys.path for pytest, so tests in tests/library and tests/app import it.)
 
 Arrays are float64 and small: at most MAX_SIDE ** MAX_DIMS = 27 elements, so an element-by-element
 finite-difference check stays cheap. Shapes include 0-d arrays and size-1 axes, the cases that
@@ -20,7 +20,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from mnist import reference_cnn as cnn
+from mnist.reference import network
 
 MAX_DIMS = 3
 MAX_SIDE = 3
@@ -192,7 +192,7 @@ def programs(draw, num_leaves, unary_names, binary_names, min_steps=1, max_steps
     return steps
 
 
-# ---- small CNNs for the closed-form reference (mnist.reference_cnn) ----------------------------
+# ---- small CNNs for the closed-form reference (mnist.reference.cnn) ----------------------------
 def _side_pairs(low, high):
     """A kernel or stride side as PyTorch takes it: an int, or an (h, w) pair."""
     return st.one_of(st.integers(low, high), st.tuples(st.integers(low, high), st.integers(low, high)))
@@ -203,7 +203,7 @@ def _smallest_input(specs, axis):
     side = 1
     for spec in reversed(specs):
         kernel, stride = spec.kernel_size[axis], spec.stride[axis]
-        if isinstance(spec, cnn.Conv2d):
+        if isinstance(spec, network.Conv2d):
             reach = spec.dilation[axis] * (kernel - 1) + 1
             side = max(1, stride * (side - 1) + reach - 2 * spec.padding[axis])
         else:
@@ -220,21 +220,21 @@ def cnn_specs(draw, max_blocks=2, max_batch=4):
     specs, in_channels = [], channels
     for _ in range(draw(st.integers(1, max_blocks))):
         out_channels = draw(st.integers(1, 3))
-        specs.append(cnn.Conv2d(in_channels, out_channels, draw(_side_pairs(1, 5)), stride=draw(_side_pairs(1, 2)),
+        specs.append(network.Conv2d(in_channels, out_channels, draw(_side_pairs(1, 5)), stride=draw(_side_pairs(1, 2)),
                                 padding=draw(st.integers(0, 2)), dilation=draw(st.integers(1, 2))))
-        specs.append(draw(st.sampled_from([cnn.ReLU(), cnn.Sigmoid()])))
-        pool = draw(st.sampled_from([cnn.MaxPool2d, cnn.AvgPool2d, None]))
+        specs.append(draw(st.sampled_from([network.ReLU(), network.Sigmoid()])))
+        pool = draw(st.sampled_from([network.MaxPool2d, network.AvgPool2d, None]))
         if pool is not None:
             specs.append(pool(draw(st.integers(1, 3)), stride=draw(st.integers(1, 2))))
         in_channels = out_channels
-    windows = [spec for spec in specs if not isinstance(spec, (cnn.ReLU, cnn.Sigmoid))]
+    windows = [spec for spec in specs if not isinstance(spec, (network.ReLU, network.Sigmoid))]
     input_shape = (draw(st.integers(1, max_batch)), channels,
                    _smallest_input(windows, 0) + draw(st.integers(0, 3)),
                    _smallest_input(windows, 1) + draw(st.integers(0, 3)))
     shape = input_shape
     for spec in specs:
         shape = spec.output_shape(shape)
-    specs += [cnn.Flatten(), cnn.Linear(int(np.prod(shape[1:])), draw(st.integers(2, 4)))]
+    specs += [network.Flatten(), network.Linear(int(np.prod(shape[1:])), draw(st.integers(2, 4)))]
     return specs, input_shape
 
 
@@ -245,7 +245,7 @@ def cnns(draw, dtype=np.float64, max_blocks=2, max_batch=4):
     specs, input_shape = draw(cnn_specs(max_blocks, max_batch))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     weight_scale, bias_scale = draw(st.sampled_from([0.5, 1.0, 2.0])), draw(st.sampled_from([0.0, 0.1, 1.0]))
-    params = cnn.init_params(specs, seed=int(rng.integers(2**32)), dtype=np.float64)
+    params = network.init_params(specs, seed=int(rng.integers(2**32)), dtype=np.float64)
     for name, value in params.items():
         value *= weight_scale
         if name.endswith(".bias"):

@@ -3,16 +3,27 @@ import argparse
 import math
 from pathlib import Path
 
-from mnist.config import RANGES, Range
-from mnist.data import IMAGE_SHAPE, NUM_CLASSES
-from mnist.model import check_layer_sizes
+from mnist.data.dataset import IMAGE_SHAPE, NUM_CLASSES
+from mnist.models.mlp import check_layer_sizes
+from mnist.training.config import RANGES, Range
 
 
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows each option's default, except None: the help text says what happens then."""
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Shows each option's default as a user would write it: "(default: 784 256 128 10)" for a
+    list, "(default: off)" for a switch. A default of None is not shown: the help text says what
+    happens then. Descriptions keep their line breaks."""
 
     def _get_help_string(self, action):
-        return action.help if action.default is None else super()._get_help_string(action)
+        default = action.default
+        if default is None or default is argparse.SUPPRESS or action.help is None or "(default" in action.help:
+            return action.help
+        if isinstance(default, bool):
+            shown = "on" if default else "off"
+        elif isinstance(default, (tuple, list)):
+            shown = " ".join(map(str, default))
+        else:
+            shown = str(default)
+        return f"{action.help} (default: {shown})"
 
 
 def number(allowed: Range):

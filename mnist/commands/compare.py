@@ -1,33 +1,49 @@
-"""`python -m mnist compare`: the autograd MLP against the hand-derived reference network.
+"""`python -m mnist compare`: the autograd MLP or CNN against the hand-derived reference network.
 
 On one real MNIST batch, both networks start from identical weights; the table lists, per layer,
 the largest absolute and relative difference of dZ, dW, db and dA. Then both take the same SGD
 steps in lockstep and the largest parameter divergence is reported. The exit status is 1 when any
 relative difference exceeds the tolerance or is not finite, so the command doubles as a check.
 
-dZ and dA are the seed's per-example quantities (dZ^[L] = A - Y): autograd differentiates the
-batch mean J, so its gradients of Z and A are multiplied by the batch size m before comparing.
+Both sides name their quantities alike (mnist.reference.network): parameter gradients by the
+autograd model's parameter names, intermediates as "layers.<i>.dZ" / "layers.<i>.dA" and "dX", so
+the check is a diff of two dicts, whatever the architecture. dZ and dA are the seed's per-example
+quantities (dZ^[L] = A - Y): autograd differentiates the batch mean J, so its gradients of Z and A
+are multiplied by the batch size m before comparing.
+
+Kinks. Where the two forward passes, differing by rounding alone, put an entry on different sides
+of a ReLU's kink (one sees 1e-9, the other -1e-9) or pick a different maximum in a max-pool window
+(two entries within rounding of each other), the gradient at those entries follows a different
+branch: a difference of the size of the gradient itself, not rounding. Those entries are left out
+of the elementwise quantities they decide (the input gradient of that ReLU or pool, and, through
+the elementwise activations before it, the layers below), and counted under the table; sums over
+them (dW, db, the input gradients further down) keep them, within the tolerance. They are rare in
+float32 (a ReLU input within about 1e-7 of its scale from 0) and do not occur in float64 here.
 """
 import argparse
 import itertools
+from typing import Any, cast
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from mnist import reference
 from mnist.atomic import make_folder
 from mnist.commands import arguments
-from mnist.data import iterate_minibatches, load_dataset, one_hot, to_features
+from mnist.data.dataset import iterate_minibatches, load_dataset, one_hot, to_features
 from mnist.errors import UsageError
-from mnist.model import DEFAULT_LAYER_SIZES, MLP
-from mnist.plots import save_figure
+from mnist.models.mlp import DEFAULT_LAYER_SIZES, MLP
+from mnist.models.registry import DEFAULT_CNN, KINDS, build_model
+from mnist.reference import cnn, network
+from mnist.reference import mlp as reference
+from mnist.report.plots import save_figure
 from tinygrad_np import Tensor, nn
 from tinygrad_np.nn.functional import cross_entropy
+from tinygrad_np.nn.module import forward_hooks
 from tinygrad_np.optim import SGD
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
-QUANTITIES = ("dZ", "dW", "db", "dA_prev")
+STEPS = {"mlp": 20, "cnn": 5}  # the default --steps
 
 
 def rounding_tolerance(dtype, layer_sizes, batch_size: int) -> float:
@@ -48,47 +64,52 @@ def rounding_tolerance(dtype, layer_sizes, batch_size: int) -> float:
     return float(2 * sum(layer_sizes) + batch_size) * float(np.finfo(dtype).eps)
 
 
-# ---- the autograd side, layer by layer ---------------------------------------------------
+# ---- the autograd side, named as the reference names it -----------------------------------
 
 
-def autograd_pass(model: MLP, X, Y, input_gradient: bool = False):
-    """(loss, reference.Forward, reference.Gradients) of the autograd MLP on (X, one-hot Y).
+def autograd_pass(model: Any, X, Y) -> tuple[float, dict, dict]:
+    """(loss, cache, grads) of the autograd model on (X, one-hot Y), with the reference network's
+    names (mnist.reference.network): the output of every module in `model.layers`, its gradient
+    times m, "dX" likewise, and the parameters' gradients by their names.
 
-    Runs the model's modules one at a time so every Z and A is a tensor of its own whose
-    gradient is retained; the result has the reference network's structure and conventions.
-    """
-    if model.dropout:
+    A forward hook keeps each layer's output, so the model runs its own forward, whatever it is.
+    `model` is one of the app's models: its layers sit in a Sequential named `layers`."""
+    if any(isinstance(module, nn.Dropout) for _, module in model.named_modules()):
         raise ValueError("compare needs a model without dropout: the reference network has none")
-    m = len(X)
+    index_of = {id(module): index for index, (_, module) in enumerate(model.layers.named_children())}
+    outputs = {}
+
+    def keep(module, args, kwargs, output):
+        if id(module) in index_of:
+            kind = "Z" if module.parameters() else "A"  # a Linear's or Conv2d's output is a pre-activation
+            outputs[f"layers.{index_of[id(module)]}.{kind}"] = output.retain_grad()
+
     model.zero_grad()
-    x = Tensor(X, requires_grad=input_gradient)
-    Zs: list[Tensor] = []
-    As = [x]
-    h = x
-    for module in model.layers:
-        h = module(h).retain_grad()
-        (Zs if isinstance(module, nn.Linear) else As).append(h)
-    loss = cross_entropy(Zs[-1], Y)
+    x = Tensor(X, requires_grad=True)
+    forward_hooks.append(keep)
+    try:
+        logits = model(x)
+    finally:
+        forward_hooks.remove(keep)
+    loss = cross_entropy(logits, Y)
     loss.backward()
-    probabilities = Zs[-1].detach().softmax(axis=-1).data
-    forward = reference.Forward(Z=[z.data for z in Zs], A=[a.data for a in As] + [probabilities])
-    input_grad = [_grad(x) * m] if input_gradient else [None]
-    gradients = reference.Gradients(
-        dZ=[_grad(z) * m for z in Zs],
-        dW=[linear.weight.grad.data for linear in model.linear_layers()],
-        db=[linear.bias.grad.data for linear in model.linear_layers()],
-        dA_prev=input_grad + [_grad(a) * m for a in As[1:]])
-    return loss.item(), forward, gradients
+    m = len(X)
+    cache = {"X": X, **{key: value.data for key, value in outputs.items()},
+             "probabilities": logits.detach().softmax(axis=-1).data}
+    grads = {network.gradient_key(key): _gradient(value, key) * m for key, value in outputs.items()}
+    grads["dX"] = _gradient(x, "X") * m
+    grads.update({name: _gradient(parameter, name) for name, parameter in model.named_parameters()})
+    return loss.item(), cache, grads
 
 
-def _grad(tensor: Tensor) -> np.ndarray:
-    """The gradient that backward() retained on `tensor`."""
-    assert tensor.grad is not None, "backward() retains a gradient on every tensor compare() reads"
+def _gradient(tensor: Tensor, name: str) -> np.ndarray:
+    if tensor.grad is None:
+        raise RuntimeError(f"backward() left no gradient for {name}")
     return tensor.grad.data
 
 
-def sgd_step(model: MLP, optimizer: SGD, X, Y) -> float:
-    """One autograd training step, the counterpart of reference.train_step."""
+def sgd_step(model: nn.Module, optimizer: SGD, X, Y) -> float:
+    """One autograd training step, the counterpart of network.train_step."""
     optimizer.zero_grad()
     loss = cross_entropy(model(Tensor(X)), Y)
     loss.backward()
@@ -107,34 +128,103 @@ def differences(actual, expected) -> tuple:
     return absolute, (absolute / scale if scale else (0.0 if absolute == 0 else float("inf")))
 
 
-def gradient_rows(autograd: reference.Gradients, hand: reference.Gradients) -> list:
-    """(layer, quantity, shape, max abs, max rel) for every layer and every quantity present."""
+def table_labels(specs) -> dict:
+    """{gradient name: (layer, quantity)}: the layers with parameters numbered from 1, as the seed
+    numbers them, each with dZ, dW, db and dA_prev (the gradient of its input); the gradient of any
+    other layer's output under that layer's name ("layers.1", "dA")."""
+    labels: dict[str, tuple[int | str, str]] = {}
+    layer = 0
+    for index, spec in enumerate(specs):
+        output = network.gradient_key(network.output_key(index, specs))
+        if spec.parameter_shapes():
+            layer += 1
+            labels.update({output: (layer, "dZ"), f"layers.{index}.weight": (layer, "dW"),
+                           f"layers.{index}.bias": (layer, "db"),
+                           network.gradient_key(network.output_key(index - 1, specs)): (layer, "dA_prev")})
+        elif not (index + 1 < len(specs) and specs[index + 1].parameter_shapes()):
+            labels[output] = (f"layers.{index}", "dA")
+    return labels
+
+
+def gradient_rows(autograd: dict, hand: dict, specs, left_out: dict) -> list:
+    """(layer, quantity, shape, max abs, max rel) for every quantity the reference computed, in the
+    order of the layers, without the entries `left_out` masks; one autograd lacks is compared with
+    NaN, so it fails."""
+    labels = table_labels(specs)
+    order = {key: number for number, key in enumerate(labels)}
     rows = []
-    for index in range(len(hand.dW)):
-        for quantity in QUANTITIES:
-            ours, theirs = getattr(autograd, quantity)[index], getattr(hand, quantity)[index]
-            if theirs is not None:
-                rows.append((index + 1, quantity, theirs.shape, *differences(ours, theirs)))
+    for key in sorted(hand, key=lambda key: (order.get(key, len(order)), key)):
+        layer, quantity = labels.get(key, ("-", key))
+        theirs = hand[key]
+        ours = np.reshape(autograd.get(key, np.full(theirs.shape, np.nan)), theirs.shape)
+        kept = ~left_out[key] if key in left_out else slice(None)
+        rows.append((layer, quantity, theirs.shape, *differences(ours[kept], theirs[kept])))
     return rows
 
 
-def parameter_divergence(model: MLP, params) -> float:
+def window_winners(A_prev: np.ndarray, spec) -> list:
+    """Per kernel offset, True where that entry of a max-pool window is the window's maximum (all of
+    them at a tie, which share the gradient), each (N, C, H_out, W_out)."""
+    windows = cnn.pool_windows(A_prev, spec.kernel_size, spec.stride)
+    maxima = np.max(windows, axis=0)
+    return [window == maxima for window in windows]
+
+
+def kink_flips(specs, autograd_cache: dict, hand_cache: dict) -> dict:
+    """{gradient name: True where that gradient's entries are decided by a kink the two forward
+    passes took differently} (see the module docstring), for every gradient with such an entry."""
+    flips: dict[str, np.ndarray] = {}
+    for index in range(len(specs) - 1, -1, -1):
+        spec, below = specs[index], network.output_key(index - 1, specs)
+        if not isinstance(spec, (network.ReLU, network.Sigmoid, network.MaxPool2d)):
+            continue
+        mine, theirs = autograd_cache[below], hand_cache[below]
+        inherited = flips.get(network.gradient_key(network.output_key(index, specs)))
+        if isinstance(spec, network.ReLU):
+            flipped = (mine > 0) != (theirs > 0)
+            flipped = flipped if inherited is None else flipped | inherited
+        elif isinstance(spec, network.Sigmoid):
+            flipped = inherited
+        elif isinstance(spec, network.MaxPool2d):
+            kernel, stride = cast(cnn.Pair, spec.kernel_size), cast(cnn.Pair, spec.stride)  # pairs once built
+            flipped = np.zeros(mine.shape, dtype=bool)
+            winners = list(zip(window_winners(mine, spec), window_winners(theirs, spec), strict=True))
+            disagree = np.any([a != b for a, b in winners], axis=0)
+            out_hw = cnn.pool_output_hw(mine, kernel, stride)
+            for offset, (a, b) in zip(cnn.kernel_offsets(kernel), winners, strict=True):
+                rows, cols = cnn.offset_slices(offset, stride, (1, 1), out_hw)
+                flipped[:, :, rows, cols] |= disagree & (a | b)
+        if flipped is not None and flipped.any():
+            flips[network.gradient_key(below)] = flipped
+    return flips
+
+
+def kinks_left_out(flips: dict) -> str:
+    """The line under the table that says which entries were left out, or '' when none were."""
+    if not flips:
+        return ""
+    parts = ", ".join(f"{int(mask.sum())} of {name}" for name, mask in flips.items())
+    return f"\nleft out at kinks the two forward passes took differently: {parts}"
+
+
+def parameter_divergence(model: nn.Module, params: dict) -> float:
     """The largest difference between an autograd parameter and the reference's, relative to the
     largest reference parameter. Not parameter by parameter: a bias whose gradient cancels to
     exactly 0 in one network can come out as 1e-19 in the other (the same terms summed in
     another order), which is rounding, not an infinite relative divergence."""
-    ours, theirs = ([array.ravel() for pair in network for array in pair]
-                    for network in (reference.params_from_model(model), params))
-    return differences(np.concatenate(ours), np.concatenate(theirs))[1]
+    state = model.state_dict()
+    ours = np.concatenate([value.ravel() for value in state.values()])
+    theirs = np.concatenate([params[name].ravel() for name in state])
+    return differences(ours, theirs)[1]
 
 
-def lockstep(model: MLP, params, batches, activations, lr: float) -> list:
+def lockstep(model: nn.Module, params: dict, specs, batches, lr: float) -> list:
     """Train both networks on the same batches with plain SGD; the divergence after each step."""
     optimizer = SGD(model.parameters(), lr=lr)
     divergence = []
     for X, Y in batches:
         sgd_step(model, optimizer, X, Y)
-        reference.train_step(params, X, Y, activations, lr)
+        network.train_step(params, specs, X, Y, lr)
         divergence.append(parameter_divergence(model, params))
     return divergence
 
@@ -189,17 +279,21 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "compare", help="check autograd gradients against the hand-derived reference network",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", choices=tuple(KINDS), default="mlp",
+                        help="mlp: the MLP of --layers and --activation; cnn: the default CNN of "
+                             "train --model cnn (default: mlp)")
     parser.add_argument("--layers", type=arguments.positive_int, nargs="+", dest="layer_sizes",
                         action=arguments.LayerSizes, default=DEFAULT_LAYER_SIZES, metavar="N",
-                        help="layer sizes, 784 first and 10 last (default: "
+                        help="MLP layer sizes, 784 first and 10 last (default: "
                              + " ".join(map(str, DEFAULT_LAYER_SIZES)) + ")")
     parser.add_argument("--activation", nargs="+", choices=sorted(reference.ACTIVATIONS), default=["relu"],
-                        metavar="NAME", help="relu or sigmoid: one name for every hidden layer, "
+                        metavar="NAME", help="MLP activations, relu or sigmoid: one name for every hidden layer, "
                                              "or one per hidden layer (default: relu)")
     parser.add_argument("--batch-size", type=arguments.positive_int, default=64,
                         help="examples per batch (default: %(default)s)")
-    parser.add_argument("--steps", type=arguments.non_negative_int, default=20,
-                        help="SGD steps in lockstep (default: %(default)s)")
+    parser.add_argument("--steps", type=arguments.non_negative_int, default=None,
+                        help=f"SGD steps in lockstep (default: {STEPS['mlp']}; cnn: {STEPS['cnn']}, as the "
+                             f"reference's convolutions are slow loops)")
     parser.add_argument("--lr", type=arguments.positive_float, default=0.1,
                         help="learning rate (default: %(default)s)")
     parser.add_argument("--dtype", choices=sorted(DTYPES), default="float64",
@@ -207,9 +301,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--seed", type=arguments.non_negative_int, default=0,
                         help="seeds the weights and the batches (default: 0)")
     parser.add_argument("--tolerance", type=arguments.positive_float, default=None,
-                        help="largest relative difference accepted; default N * eps of the dtype with "
-                             "N = 2 * sum(layer sizes) + batch size, a worst-case bound on rounding "
-                             "differences between two evaluations of the same formulas")
+                        help="largest relative difference accepted; default N * eps of the dtype, a "
+                             "worst-case bound on rounding differences between two evaluations of the same "
+                             "formulas, with N the number of terms summed on the longest chain to a gradient "
+                             "(the MLP: 2 * sum(layer sizes) + batch size)")
     parser.add_argument("--plot", type=arguments.output_file, metavar="PATH", default=None,
                         help="save the divergence per step as an image (.png, .svg or .pdf)")
     parser.set_defaults(func=run)
@@ -219,42 +314,58 @@ def add_parser(subparsers) -> None:
 # there would only bury that verdict.
 @np.errstate(over="ignore", invalid="ignore", divide="ignore")
 def run(args) -> int:
-    sizes = list(args.layer_sizes)
-    activation = args.activation[0] if len(args.activation) == 1 else args.activation
-    try:
-        activations = reference.hidden_activations(activation, len(sizes) - 2)
-    except ValueError as error:
-        raise UsageError(f"argument --activation: {error}") from None
     dtype = DTYPES[args.dtype]
-    tolerance = args.tolerance or rounding_tolerance(dtype, sizes, args.batch_size)
+    model: nn.Module
+    if args.model == "mlp":
+        sizes = list(args.layer_sizes)
+        activation = args.activation[0] if len(args.activation) == 1 else args.activation
+        try:
+            activations = reference.hidden_activations(activation, len(sizes) - 2)
+        except ValueError as error:
+            raise UsageError(f"argument --activation: {error}") from None
+        specs = network.dense_layers(sizes, activations)
+        model = MLP(sizes, activations, seed=args.seed, dtype=dtype)
+        tolerance = args.tolerance or rounding_tolerance(dtype, sizes, args.batch_size)
+        heading = f"layers {sizes}, activations {activations}"
+    else:
+        for option, value, default in (("--layers", tuple(args.layer_sizes), DEFAULT_LAYER_SIZES),
+                                       ("--activation", args.activation, ["relu"])):
+            if value != default:
+                raise UsageError(f"argument {option}: shapes the MLP, not --model {args.model}")
+        specs = KINDS[args.model].reference_layers(DEFAULT_CNN)
+        model = build_model({"kind": args.model, "settings": DEFAULT_CNN}, seed=args.seed, dtype=dtype)
+        tolerance = args.tolerance or network.rounding_tolerance(dtype, specs, (args.batch_size, 1, 28, 28))
+        heading = f"the default CNN ({KINDS[args.model].description})"
 
-    batches = mnist_batches(load_dataset(), args.batch_size, args.seed, dtype)
+    batches = mnist_batches(load_dataset(), args.batch_size, args.seed, dtype, rows=args.model == "mlp")
     first = next(batches)
-    model = MLP(sizes, activations, seed=args.seed, dtype=dtype)
-    params = reference.init_params(sizes, activations, seed=args.seed, dtype=dtype)
-    reference.load_into_model(params, model)
+    params = network.init_params(specs, seed=args.seed, dtype=dtype)
+    model.load_state_dict(params)
 
     X, Y = first
-    autograd_loss, _, autograd_grads = autograd_pass(model, X, Y, input_gradient=True)
-    cache = reference.forward(params, X, activations)
-    hand_grads = reference.backward(params, cache, Y, activations, input_gradient=True)
-    hand_loss = float(reference.cross_entropy(cache.A[-1], Y))
-    rows = [("-", "J", (), *differences(autograd_loss, hand_loss))] + gradient_rows(autograd_grads, hand_grads)
-    print(f"{args.dtype}, layers {sizes}, activations {activations}, batch {args.batch_size}, "
-          f"tolerance {tolerance:.2e}\n")
+    autograd_loss, autograd_cache, autograd_grads = autograd_pass(model, X, Y)
+    hand_loss, cache = network.forward(params, specs, X, Y)
+    hand_grads = network.backward(params, specs, cache, Y, input_gradient=True)
+    flips = kink_flips(specs, autograd_cache, cache)
+    rows = [("-", "J", (), *differences(autograd_loss, hand_loss))] + \
+        gradient_rows(autograd_grads, hand_grads, specs, flips)
+    print(f"{args.dtype}, {heading}, batch {args.batch_size}, tolerance {tolerance:.2e}\n")
     print(markdown_table(("layer", "quantity", "shape", "max abs diff", "max rel diff"), rows))
+    if flips:
+        print(kinks_left_out(flips))
 
-    steps = itertools.islice(itertools.chain([first], batches), args.steps)
-    divergence = lockstep(model, params, steps, activations, args.lr)
+    steps = args.steps if args.steps is not None else STEPS[args.model]
+    batches = itertools.islice(itertools.chain([first], batches), steps)
+    divergence = lockstep(model, params, specs, batches, args.lr)
     if divergence:
         worst_step = int(np.argmax(divergence))  # the first NaN, if there is one
-        print(f"\nlockstep SGD, {args.steps} steps at lr {args.lr}: largest parameter divergence "
+        print(f"\nlockstep SGD, {steps} steps at lr {args.lr}: largest parameter divergence "
               f"{divergence[worst_step]:.3e} (step {worst_step + 1}), after the last step {divergence[-1]:.3e}")
         if args.plot:
             make_folder(args.plot.parent)
             plot_divergence(divergence, tolerance, args.plot)
             print(f"divergence plot: {args.plot}")
-    problems = failures(rows, divergence, tolerance, nonfinite_parameters(model, params))
+    problems = failures(rows, divergence, tolerance, nonfinite_parameters(model, params, specs))
     for problem in problems:
         print(f"\nFAIL: {problem}")
     if not problems:
@@ -269,7 +380,7 @@ def failures(rows, divergence, tolerance: float, nonfinite: list) -> list:
     problems = []
     for layer, quantity, _, _, relative in rows:
         if not relative <= tolerance:
-            where = "the loss J" if quantity == "J" else f"layer {layer} {quantity}"
+            where = "the loss J" if quantity == "J" else f"layer {layer} {quantity}".replace("layer layers.", "layers.")
             problems.append(f"{where}: relative difference {relative:.3e}" + _beyond(relative, tolerance))
     failed_steps = [step for step, value in enumerate(divergence, start=1) if not value <= tolerance]
     if failed_steps:
@@ -284,18 +395,20 @@ def _beyond(value: float, tolerance: float) -> str:
     return " is not finite" if not np.isfinite(value) else f" > tolerance {tolerance:.3e}"
 
 
-def nonfinite_parameters(model: MLP, params) -> list:
+def nonfinite_parameters(model: nn.Module, params: dict, specs) -> list:
     """'layer 1 W (autograd)' for every weight or bias holding NaN or Inf, in either network."""
-    return [f"layer {index} {name} ({network})"
-            for network, pairs in (("autograd", reference.params_from_model(model)), ("reference", params))
-            for index, pair in enumerate(pairs, start=1)
-            for name, array in zip("Wb", pair, strict=True) if not np.isfinite(array).all()]
+    labels = table_labels(specs)
+    return [f"layer {labels[name][0]} {labels[name][1][1:].upper()} ({side})"
+            for side, arrays in (("autograd", model.state_dict()), ("reference", params))
+            for name, array in arrays.items() if not np.isfinite(array).all()]
 
 
-def mnist_batches(dataset, batch_size: int, seed: int, dtype):
-    """Endless (features, one-hot labels) batches of the training images, reshuffled each epoch."""
+def mnist_batches(dataset, batch_size: int, seed: int, dtype, rows: bool = False):
+    """Endless (images, one-hot labels) batches of the training images, reshuffled each epoch;
+    the images as rows of pixels with `rows`, for a network whose first layer is a Linear."""
     rng = np.random.default_rng(seed)
     while True:
         for batch in iterate_minibatches(len(dataset.train_labels), batch_size, rng):
-            yield (to_features(dataset.train_images[batch], dtype=dtype),
+            images = to_features(dataset.train_images[batch], dtype=dtype)
+            yield (images.reshape(len(images), -1) if rows else images,
                    one_hot(dataset.train_labels[batch], dtype=dtype))

@@ -3,16 +3,17 @@
 import numpy as np
 
 from mnist.commands import arguments
-from mnist.data import load_dataset
+from mnist.data.dataset import load_dataset
+from mnist.models.saved_model import SavedModel
 from mnist.output_folder import claim_output_folder
-from mnist.report import REPORT_NAMES, evaluate_and_report
-from mnist.saved_model import SavedModel
+from mnist.report.summary import REPORT_NAMES, evaluate_and_report
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("evaluate", help="evaluate a checkpoint on the test set", description=__doc__,
                                    formatter_class=arguments.HelpFormatter)
-    parser.add_argument("--checkpoint", type=arguments.existing_file, required=True)
+    parser.add_argument("--checkpoint", type=arguments.existing_file, required=True,
+                        help="checkpoint.npz written by train")
     parser.add_argument("--data-dir", type=arguments.existing_folder, default=None,
                         help="test data folder (default: the one the checkpoint was trained on)")
     parser.add_argument("--out", type=arguments.output_folder, default=None,

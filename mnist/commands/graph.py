@@ -1,12 +1,14 @@
-"""`python -m mnist graph`: draw one training step of the MLP, from the input batch to the loss.
+"""`python -m mnist graph`: draw one training step of a network, from the input batch to the loss.
+
+The batch is the first --batch-size MNIST test images (for an MLP, when its layers run from 784
+pixels to 10 classes; other sizes get seeded random inputs in [0, 1) and random labels below the
+last size). A graph of more than 16 ops (the CNN's) is drawn with each module as one node unless
+--no-collapse says otherwise. Formats: .svg, .png and .pdf need Graphviz's `dot`; .dot (DOT text)
+needs nothing.
 
 With --walk, draw instead the walk backward() takes through that graph, one picture per step:
 --out walk.html (a page with buttons, arrow keys and play), walk.gif, or a folder name without a
 suffix (one PNG per step).
-
-The batch is the first --batch-size MNIST test images when the layers run from 784 pixels to 10
-classes; other sizes get seeded random inputs in [0, 1) and random labels below the last size.
-Formats: .svg, .png and .pdf need Graphviz's `dot`; .dot (DOT text) needs nothing.
 """
 import argparse
 from pathlib import Path
@@ -15,14 +17,17 @@ import numpy as np
 
 from mnist.atomic import atomic_write, make_folder
 from mnist.commands import arguments
-from mnist.data import IMAGE_SHAPE, NUM_CLASSES, load_dataset, to_features
+from mnist.data.dataset import IMAGE_SHAPE, NUM_CLASSES, load_dataset, to_features
 from mnist.errors import MnistError, UsageError
-from mnist.model import ACTIVATIONS, DEFAULT_LAYER_SIZES, MAX_PARAMETERS, MLP
-from tinygrad_np import Tensor, viz
+from mnist.models.mlp import ACTIVATIONS, DEFAULT_LAYER_SIZES, MAX_PARAMETERS, MLP
+from mnist.models.registry import DEFAULT_CNN, KINDS, build_model
+from tinygrad_np import Tensor, nn, viz
 from tinygrad_np.nn.functional import cross_entropy
 from tinygrad_np.viz.walk import walk_format
 
 PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
+MAX_EXPANDED_OPS = 16  # beyond this many op nodes, a picture of every op is too big to read
+MAX_CNN_BATCH = 64
 
 
 def add_parser(subparsers) -> None:
@@ -32,9 +37,11 @@ def add_parser(subparsers) -> None:
                         help="picture to write: .svg, .png, .pdf or .dot; with --walk .html, .gif or a folder")
     parser.add_argument("--walk", action="store_true",
                         help="draw backward()'s walk step by step (the gradient and rule at each node)")
+    parser.add_argument("--model", choices=tuple(KINDS), default="mlp",
+                        help="kind of network (cnn: the default CNN of train --model cnn)")
     parser.add_argument("--layers", type=arguments.positive_int, nargs="+", action=_AnySizes,
                         dest="layer_sizes", default=DEFAULT_LAYER_SIZES, metavar="N",
-                        help="layer sizes, input first, classes last (any sizes: see above for the batch)")
+                        help="MLP layer sizes, input first, classes last (any sizes: see above for the batch)")
     parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu",
                         help="hidden-layer activation")
     parser.add_argument("--dropout", type=arguments.setting("dropout"), default=0.0,
@@ -43,7 +50,9 @@ def add_parser(subparsers) -> None:
                         help="images in the drawn batch")
     parser.add_argument("--grads", action="store_true",
                         help="run backward() and show every tensor's gradient shape and norm")
-    parser.add_argument("--collapse", action="store_true", help="draw each layer as a single node")
+    parser.add_argument("--collapse", action=argparse.BooleanOptionalAction, default=None,
+                        help=f"draw each layer as a single node (default: when the graph has more than "
+                             f"{MAX_EXPANDED_OPS} ops)")
     parser.add_argument("--direction", choices=viz.DIRECTIONS, default="TB",
                         help="TB: top to bottom, LR: left to right")
     parser.add_argument("--seed", type=arguments.non_negative_int, default=0,
@@ -80,13 +89,22 @@ class _AnySizes(arguments.LayerSizes):
 
 def run(args) -> int:
     _check_out(args)
-    values = args.batch_size * sum(args.layer_sizes)
-    if values > MAX_PARAMETERS:  # the batch's activations, bounded as the parameters are
-        raise UsageError(f"argument --batch-size: {args.batch_size} examples through layers of "
-                         f"{sum(args.layer_sizes):,} units make {values:,} values, more than the "
-                         f"{MAX_PARAMETERS:,} allowed")
-    model = MLP(args.layer_sizes, activation=args.activation, dropout=args.dropout, seed=args.seed)
-    x, labels = _batch(args.layer_sizes, args.batch_size, args.seed)
+    model: nn.Module
+    if args.model == "mlp":
+        values = args.batch_size * sum(args.layer_sizes)
+        if values > MAX_PARAMETERS:  # the batch's activations, bounded as the parameters are
+            raise UsageError(f"argument --batch-size: {args.batch_size} examples through layers of "
+                             f"{sum(args.layer_sizes):,} units make {values:,} values, more than the "
+                             f"{MAX_PARAMETERS:,} allowed")
+        model = MLP(args.layer_sizes, activation=args.activation, dropout=args.dropout, seed=args.seed)
+        x, labels = _batch(args.layer_sizes, args.batch_size, args.seed)
+    else:
+        if args.batch_size > MAX_CNN_BATCH:  # the first convolution's output alone is 18,432 values per image
+            raise UsageError(f"argument --batch-size: at most {MAX_CNN_BATCH} images for the CNN's picture")
+        model = build_model({"kind": args.model, "settings": DEFAULT_CNN}, seed=args.seed)
+        dataset = load_dataset()
+        x = Tensor(to_features(dataset.test_images[:args.batch_size]))
+        labels = dataset.test_labels[:args.batch_size].astype(np.intp)
     with viz.record_modules():
         loss = cross_entropy(model(x), labels)
     if args.walk:
@@ -94,8 +112,14 @@ def run(args) -> int:
     if args.grads:
         viz.retain_grads(loss)
         loss.backward()
-    picture = viz.draw_graph(loss, model, names={"x (input batch)": x, "loss": loss}, grads=args.grads,
-                             collapse=args.collapse, direction=args.direction)
+
+    def draw(collapse: bool):
+        return viz.draw_graph(loss, model, names={"x (input batch)": x, "loss": loss}, grads=args.grads,
+                              collapse=collapse, direction=args.direction)
+
+    picture = draw(bool(args.collapse))
+    if args.collapse is None and picture.source.count("class=op") > MAX_EXPANDED_OPS:
+        picture = draw(True)
     try:
         content = viz.render_bytes(picture, viz.format_of(args.out))
     except viz.DotNotFoundError as error:
@@ -120,10 +144,12 @@ def _write_walk(loss, model, x, out: Path) -> int:
 
 
 def _batch(layer_sizes, batch_size, seed):
-    """(inputs, labels): real test images when the sizes fit MNIST, else seeded random ones."""
+    """(inputs, labels): real test images when the sizes fit MNIST, else seeded random ones. Rows
+    of pixels either way, so the picture starts at the input the first Linear layer takes."""
     if layer_sizes[0] == PIXELS and layer_sizes[-1] == NUM_CLASSES:
         dataset = load_dataset()
-        return Tensor(to_features(dataset.test_images[:batch_size])), dataset.test_labels[:batch_size].astype(np.intp)
+        images = to_features(dataset.test_images[:batch_size])
+        return Tensor(images.reshape(len(images), PIXELS)), dataset.test_labels[:batch_size].astype(np.intp)
     rng = np.random.default_rng(seed)
     return (Tensor(rng.random((batch_size, layer_sizes[0]), dtype=np.float32)),
             rng.integers(0, layer_sizes[-1], size=batch_size))

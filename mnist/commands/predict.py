@@ -4,16 +4,17 @@ import numpy as np
 from PIL import PngImagePlugin
 
 from mnist.commands import arguments
-from mnist.data import IMAGE_SHAPE, load_dataset
+from mnist.data.dataset import IMAGE_SHAPE, load_dataset
 from mnist.errors import DataError
-from mnist.evaluation import predict_probabilities
-from mnist.saved_model import SavedModel
+from mnist.models.saved_model import SavedModel
+from mnist.report.evaluation import predict_probabilities
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("predict", help="classify one image with a checkpoint", description=__doc__,
                                    formatter_class=arguments.HelpFormatter)
-    parser.add_argument("--checkpoint", type=arguments.existing_file, required=True)
+    parser.add_argument("--checkpoint", type=arguments.existing_file, required=True,
+                        help="checkpoint.npz written by train")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--index", type=arguments.non_negative_int, help="index into the test set")
     source.add_argument("--image", type=arguments.existing_file, help="a 28x28 grayscale PNG")

@@ -1,0 +1,87 @@
+"""Every model the app can train, by kind: how to build one from its recorded settings.
+
+A checkpoint records `{"kind": ..., "settings": {...}}` (`model_record`); `build_model` rebuilds
+the network from that alone, and `parameter_shapes` says which arrays it needs before any is read.
+Every model takes images (N, 1, 28, 28), keeps its layers in a Sequential named `layers` (so its
+parameters are `layers.<index>.weight` / `.bias`) and returns logits for `num_classes` classes.
+
+Each kind also names its training recipe: the settings that differ from TrainConfig's defaults
+(which are the MLP's recipe) when a run asks for that kind and does not set them itself, and the
+hand-derived network (mnist.reference.network specs) that `compare` checks it against.
+
+Adding a kind: write the Module, then one `ModelKind` entry below.
+"""
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from mnist.models import cnn, mlp
+from mnist.reference import network
+from tinygrad_np import nn
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """What the app needs to know of one kind of model, as functions of its settings (a dict)."""
+
+    build: Callable[..., nn.Module]        # build(**settings, seed=, dtype=)
+    settings: Callable[[object], dict]     # settings(train_config): the ones this kind uses
+    parameter_shapes: Callable[[dict], dict]
+    input_size: Callable[[dict], int]      # values per example: 784 for 28x28 images
+    num_classes: Callable[[dict], int]
+    reference_layers: Callable[[dict], list]  # the closed-form network, spec i for `layers.<i>`
+    options: tuple                         # the TrainConfig settings that shape this kind (CLI options)
+    recipe: dict                           # TrainConfig settings this kind trains with by default
+    description: str
+
+
+def _mlp_settings(config) -> dict:
+    return {"layer_sizes": list(config.layer_sizes), "activation": config.activation, "dropout": config.dropout}
+
+
+def _cnn_layers(settings: dict) -> list:
+    (first, second), kernel = settings["channels"], settings["kernel_size"]
+    return [network.Conv2d(1, first, kernel), network.ReLU(), network.MaxPool2d(2),
+            network.Conv2d(first, second, kernel), network.ReLU(), network.MaxPool2d(2), network.Flatten(),
+            network.Linear(second * cnn.feature_side(kernel) ** 2, settings["classes"])]
+
+
+# The default CNN, the only one `train --model cnn` builds; its checkpoint records these settings.
+DEFAULT_CNN = {"channels": [32, 64], "kernel_size": 5, "classes": 10}
+
+KINDS = {
+    "mlp": ModelKind(
+        build=mlp.MLP, settings=_mlp_settings,
+        parameter_shapes=lambda s: mlp.parameter_shapes(s["layer_sizes"], s["dropout"]),
+        input_size=lambda s: s["layer_sizes"][0], num_classes=lambda s: s["layer_sizes"][-1],
+        reference_layers=lambda s: network.dense_layers(s["layer_sizes"], s["activation"]),
+        options=("layer_sizes", "activation", "dropout"), recipe={},
+        description="fully connected layers (--layers, --activation, --dropout)"),
+    "cnn": ModelKind(
+        build=cnn.CNN, settings=lambda config: DEFAULT_CNN,
+        parameter_shapes=lambda s: cnn.parameter_shapes(s["channels"], s["kernel_size"], s["classes"]),
+        input_size=lambda s: cnn.IMAGE_SIDE ** 2, num_classes=lambda s: s["classes"],
+        reference_layers=_cnn_layers, options=(),
+        # A placeholder until the recipe is tuned: change it here, nowhere else.
+        recipe={"optimizer": "adam", "lr": 1e-3, "batch_size": 64, "schedule": "cosine", "epochs": 5,
+                "weight_decay": 0.0},
+        description="two 5x5 convolutions (32 and 64 channels) with ReLU and 2x2 max pooling, then a "
+                    "Linear layer"),
+}
+
+
+def model_kind(kind: str) -> ModelKind:
+    if kind not in KINDS:
+        raise ValueError(f"unknown model kind {kind!r}; this program builds {', '.join(KINDS)}")
+    return KINDS[kind]
+
+
+def model_record(config) -> dict:
+    """What a checkpoint stores to rebuild the model a TrainConfig describes."""
+    return {"kind": config.model, "settings": model_kind(config.model).settings(config)}
+
+
+def build_model(record: dict, seed: int = 0, dtype=np.float32) -> nn.Module:
+    """The untrained network a model record describes, its weights drawn from `seed`."""
+    return model_kind(record["kind"]).build(**record["settings"], seed=seed, dtype=dtype)

@@ -1,0 +1,1 @@
+"""After training: evaluation, metrics, the history files and the plots."""
