@@ -76,7 +76,7 @@ def test_the_cnn_learns_more_than_its_convolutions_at_their_initial_weights_allo
 # ---- resumed to the bit -----------------------------------------------------------------------
 
 def cnn_trainer(folder) -> Trainer:
-    """The default CNN and its recipe (Adam, cosine) on 96 MNIST images in batches of 32: 3 steps an epoch."""
+    """The default CNN and its recipe (SGD, warm-up, cosine) on 96 MNIST images in batches of 32: 3 steps an epoch."""
     config = run_config(model="cnn", epochs=2, batch_size=32, train_limit=97, validation_size=1, test_limit=10)
     return Trainer(config, prepare_data(config), folder, log=lambda *_: None)
 
