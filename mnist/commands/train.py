@@ -23,13 +23,16 @@ from mnist.training.stopping import Interrupted
 from mnist.training.trainer import CHECKPOINT_NAME, Trainer, prepare_data, read_run_config
 
 DEFAULTS = TrainConfig()
-RECIPE_SETTINGS = sorted({name for kind in KINDS.values() for name in kind.recipe})
+
+
+def _words(value) -> str:
+    return ("on" if value else "off") if isinstance(value, bool) else str(value)
 
 
 def _default(setting: str, extra: str = "") -> str:
     """'(default: 128; cnn: 64)': TrainConfig's default and every model kind's own, if it has one."""
-    own = [f"{name}: {kind.recipe[setting]}" for name, kind in KINDS.items() if setting in kind.recipe]
-    return f"(default: {'; '.join([str(getattr(DEFAULTS, setting)), *own, *([extra] if extra else [])])})"
+    own = [f"{name}: {_words(kind.recipe[setting])}" for name, kind in KINDS.items() if setting in kind.recipe]
+    return f"(default: {'; '.join([_words(getattr(DEFAULTS, setting)), *own, *([extra] if extra else [])])})"
 
 
 DEFAULT_OUT = Path("runs/default")
@@ -69,13 +72,15 @@ def add_parser(subparsers) -> None:
                      help="peak learning rate " + _default("lr"))
     opt.add_argument("--momentum", type=arguments.setting("momentum"), default=DEFAULTS.momentum,
                      help="fraction of the previous update carried into the next (SGD only)")
-    opt.add_argument("--nesterov", action="store_true", help="Nesterov momentum (SGD only)")
+    opt.add_argument("--nesterov", action="store_true", default=None,
+                     help="Nesterov momentum (SGD only) " + _default("nesterov"))
     opt.add_argument("--weight-decay", type=arguments.setting("weight_decay"), default=None,
                      metavar="L2", help="L2 penalty on the weights (adamw: decoupled) " + _default("weight_decay"))
     opt.add_argument("--schedule", choices=SCHEDULES, default=None,
                      help="learning-rate schedule over the steps of the run " + _default("schedule"))
-    opt.add_argument("--warmup-epochs", type=arguments.setting("warmup_epochs"), default=DEFAULTS.warmup_epochs,
-                     metavar="E", help="linear warm-up from 0 to --lr over this many epochs (fractions allowed)")
+    opt.add_argument("--warmup-epochs", type=arguments.setting("warmup_epochs"), default=None, metavar="E",
+                     help="linear warm-up from 0 to --lr over this many epochs (fractions allowed) "
+                          + _default("warmup_epochs"))
     opt.add_argument("--step-size", type=arguments.setting("step_size"), default=DEFAULTS.step_size, metavar="E",
                      help="epochs between decays (step schedule)")
     opt.add_argument("--gamma", type=arguments.setting("gamma"), default=DEFAULTS.gamma,
@@ -87,8 +92,9 @@ def add_parser(subparsers) -> None:
     data.add_argument("--validation-size", type=arguments.setting("validation_size"),
                       default=DEFAULTS.validation_size, metavar="N",
                       help="training images held out to measure validation loss and accuracy each epoch")
-    data.add_argument("--standardize", action="store_true",
-                      help="subtract the training images' mean pixel value and divide by their standard deviation")
+    data.add_argument("--standardize", action="store_true", default=None,
+                      help="subtract the training images' mean pixel value and divide by their standard deviation "
+                           + _default("standardize"))
     data.add_argument("--train-limit", type=arguments.setting("train_limit"), default=None, metavar="N",
                       help="train on the first N training images only, for quick runs (default: all)")
     data.add_argument("--test-limit", type=arguments.setting("test_limit"), default=None, metavar="N",
@@ -103,7 +109,7 @@ def config_from_args(args) -> TrainConfig:
     """The options given, the model's recipe for those of its settings not given (None), then the
     defaults."""
     values = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
-    values = {name: value for name, value in values.items() if not (name in RECIPE_SETTINGS and value is None)}
+    values = {name: value for name, value in values.items() if value is not None}
     values["epochs"] = args.epochs or run_config(model=args.model).epochs
     # resolved, so `evaluate` and `--resume` find the same folder from anywhere
     values["data_dir"] = str(args.data_dir.resolve()) if args.data_dir else None
