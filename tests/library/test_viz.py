@@ -469,3 +469,16 @@ def test_the_documented_picture_exists_and_the_legend_names_its_command():
     classes = Counter(g.get("class") for g in root.iter(f"{SVG}g"))
     assert classes["cluster"] == 5 and classes["node leaf"] == 6
     assert {"layers.0.weight", "layers.4.bias"} <= {t.text for t in root.iter(f"{SVG}text")}
+
+
+def test_a_jupyter_display_without_dot_says_how_to_install_it(monkeypatch):
+    """Jupyter calls _repr_mimebundle_, which runs dot: without dot, the library's own message."""
+    import graphviz
+
+    def no_dot(*args, **kwargs):
+        raise graphviz.ExecutableNotFound(["dot"])
+
+    picture = viz.draw_graph(Tensor(np.ones(2), requires_grad=True).sum())
+    monkeypatch.setattr(graphviz.Digraph, "_repr_mimebundle_", no_dot)
+    with pytest.raises(viz.DotNotFoundError, match="apt-get install graphviz"):
+        picture._repr_mimebundle_()

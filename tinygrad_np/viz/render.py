@@ -20,6 +20,17 @@ class DotNotFoundError(RuntimeError):
     """Graphviz's `dot` program, which turns DOT text into SVG, PNG or PDF, is not installed."""
 
 
+class GraphPicture(graphviz.Digraph):
+    """A graphviz.Digraph whose Jupyter display says how to install `dot` when it is missing,
+    instead of graphviz's bare ExecutableNotFound."""
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        try:
+            return super()._repr_mimebundle_(include, exclude, **kwargs)
+        except graphviz.ExecutableNotFound:
+            raise DotNotFoundError(INSTALL_HINT.format(format="SVG")) from None
+
+
 def draw_graph(output, module=None, *, names=None, grads=False, values=False, max_values=16,
                clusters=True, collapse=False, direction="TB", restyle=None) -> graphviz.Digraph:
     """The graph that produced `output` (a Tensor, or a list of them), from the inputs down to it.
@@ -45,7 +56,7 @@ def draw_graph(output, module=None, *, names=None, grads=False, values=False, ma
     nodes, edges = nodes_and_edges(topological_order(roots), {id(root) for root in roots}, tree)
     if collapse:
         nodes, edges = collapse_modules(nodes, edges)
-    graph = graphviz.Digraph(
+    graph = GraphPicture(
         graph_attr={"rankdir": direction, "fontname": "Helvetica", "fontsize": "11",
                     "nodesep": "0.25", "ranksep": "0.3"},
         node_attr={"fontname": "Helvetica", "fontsize": "11", "margin": "0.12,0.04", "height": "0.3"},
