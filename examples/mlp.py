@@ -2,17 +2,20 @@
 
 Ported from the PyTorch script by changing the imports, and:
 - `Tensor(array)` for `torch.tensor(array)` (labels stay an int64 NumPy array);
-- the learning-rate schedule is tinygrad_np.optim.CosineAnnealing, a function of the epoch that
-  the loop writes into `optimizer.lr` (PyTorch: CosineAnnealingLR(optimizer, T_max) and
-  `scheduler.step()`);
-- `nn.Linear(in, out, rng=...)` seeds the initial weights (PyTorch: torch.manual_seed).
+- `nn.Linear(in, out, rng=...)` seeds the initial weights (PyTorch: torch.manual_seed, which
+  tinygrad_np.manual_seed also offers);
+- integer labels come out of the DataLoader as a NumPy array (tensors hold floats only).
+Parameter groups (no weight decay on biases and batch-norm weights), OneCycleLR stepped per batch
+and gradient clipping are written exactly as for PyTorch.
 
     python examples/mlp.py
 """
 import numpy as np
 
 from tinygrad_np import Tensor, nn
-from tinygrad_np.optim import SGD, CosineAnnealing
+from tinygrad_np.data import DataLoader, TensorDataset
+from tinygrad_np.optim import SGD
+from tinygrad_np.optim.lr_scheduler import OneCycleLR
 
 
 def spirals(samples: int, rng: np.random.Generator) -> tuple:
@@ -42,27 +45,31 @@ def main(epochs: int = 20, batch_size: int = 64, seed: int = 0, verbose: bool = 
     points, labels = spirals(1024, rng)
     model = SpiralNet(hidden=32, rng=rng)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.05)
-    optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
-    schedule = CosineAnnealing(base_lr=0.1, total=epochs, min_lr=1e-3)
+    decay = [p for name, p in model.named_parameters() if name.endswith("weight") and p.ndim == 2]
+    no_decay = [p for name, p in model.named_parameters() if not (name.endswith("weight") and p.ndim == 2)]
+    optimizer = SGD([{"params": decay, "weight_decay": 1e-4}, {"params": no_decay, "weight_decay": 0.0}],
+                    lr=0.1, momentum=0.9)
+    loader = DataLoader(TensorDataset(points, labels), batch_size=batch_size, shuffle=True, generator=seed)
+    scheduler = OneCycleLR(optimizer, max_lr=0.2, total_steps=epochs * len(loader))
 
     losses = []
     for epoch in range(epochs):
-        optimizer.lr = schedule(epoch)
         model.train()
-        order = rng.permutation(len(points))
         total = 0.0
-        for start in range(0, len(points), batch_size):
-            batch = order[start:start + batch_size]
-            loss = loss_fn(model(Tensor(points[batch])), labels[batch])
+        for x, y in loader:
+            loss = loss_fn(model(x), y)
             optimizer.zero_grad()
             loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), max_norm=5.0)
             optimizer.step()
-            total += loss.item() * len(batch)
+            scheduler.step()
+            total += loss.item() * len(y)
         losses.append(total / len(points))
         model.eval()
         accuracy = np.mean(model(Tensor(points)).data.argmax(axis=1) == labels)
         if verbose:
-            print(f"epoch {epoch + 1:2d}  lr {optimizer.lr:.4f}  loss {losses[-1]:.4f}  accuracy {accuracy:.1%}")
+            lr = scheduler.get_last_lr()[0]
+            print(f"epoch {epoch + 1:2d}  lr {lr:.4f}  loss {losses[-1]:.4f}  accuracy {accuracy:.1%}")
     return losses
 
 

@@ -2,11 +2,10 @@
 for PyTorch (an Elman RNN written out, as nn.RNN's equations are).
 
 Ported from the PyTorch script by changing the imports, and:
-- the embedding is a Parameter indexed by the token ids, `self.embedding[tokens]` (PyTorch:
-  nn.Embedding(vocab, dim), which is the same lookup);
+- token ids are a NumPy integer array (tensors hold floats only);
 - nn.Linear's weight is (in_features, out_features), transposed against PyTorch's; the script
   never touches it directly, so nothing else changes;
-- `tinygrad_np.stack(..., axis=1)` for `torch.stack(..., dim=1)` (NumPy's axis names).
+- `tinygrad_np.stack(..., dim=1)` as `torch.stack` (PyTorch's `dim=` is accepted beside NumPy's `axis=`).
 
     python examples/rnn.py
 """
@@ -33,7 +32,7 @@ def sequences(count: int, length: int, rng: np.random.Generator) -> np.ndarray:
 
 class CharRNN(nn.Module):
     def __init__(self, vocab: int, embedding_dim: int, hidden: int, rng: np.random.Generator):
-        self.embedding = nn.Parameter(rng.standard_normal((vocab, embedding_dim)) * 0.5, dtype=np.float32)
+        self.embedding = nn.Embedding(vocab, embedding_dim, rng=rng)
         self.input_to_hidden = nn.Linear(embedding_dim, hidden, init="xavier_normal", rng=rng)
         self.hidden_to_hidden = nn.Linear(hidden, hidden, init="xavier_normal", rng=rng, bias=False)
         self.head = nn.Linear(hidden, vocab, init="xavier_normal", rng=rng)
@@ -41,13 +40,13 @@ class CharRNN(nn.Module):
 
     def forward(self, tokens: np.ndarray) -> Tensor:
         """Logits (batch, time, vocab) for the next token after each position."""
-        embedded = self.embedding[tokens]  # (batch, time, embedding_dim)
+        embedded = self.embedding(tokens)  # (batch, time, embedding_dim)
         state = Tensor(np.zeros((tokens.shape[0], self.hidden), np.float32))
         outputs = []
         for step in range(tokens.shape[1]):
             state = (self.input_to_hidden(embedded[:, step]) + self.hidden_to_hidden(state)).tanh()
             outputs.append(state)
-        return self.head(tinygrad_np.stack(outputs, axis=1))
+        return self.head(tinygrad_np.stack(outputs, dim=1))
 
 
 def main(steps: int = 150, batch_size: int = 32, length: int = 12, seed: int = 0, verbose: bool = True) -> list:

@@ -13,7 +13,7 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 
 
 def test_there_are_examples():
-    assert {path.stem for path in EXAMPLES} >= {"mlp", "rnn", "attention"}
+    assert {path.stem for path in EXAMPLES} >= {"mlp", "cnn", "rnn", "attention"}
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda path: path.stem)
