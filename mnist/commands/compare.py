@@ -30,7 +30,7 @@ from matplotlib.ticker import MaxNLocator
 
 from mnist.atomic import make_folder
 from mnist.commands import arguments
-from mnist.data.dataset import iterate_minibatches, load_dataset, one_hot, to_features
+from mnist.data.dataset import load_dataset, one_hot, to_features
 from mnist.errors import UsageError
 from mnist.models.mlp import DEFAULT_LAYER_SIZES, MLP
 from mnist.models.registry import DEFAULT_CNN, KINDS, build_model
@@ -38,6 +38,7 @@ from mnist.reference import cnn, network
 from mnist.reference import mlp as reference
 from mnist.report.plots import save_figure
 from tinygrad_np import Tensor, nn
+from tinygrad_np.data import DataLoader, TensorDataset
 from tinygrad_np.nn.functional import cross_entropy
 from tinygrad_np.nn.module import forward_hooks
 from tinygrad_np.optim import SGD
@@ -406,9 +407,9 @@ def nonfinite_parameters(model: nn.Module, params: dict, specs) -> list:
 def mnist_batches(dataset, batch_size: int, seed: int, dtype, rows: bool = False):
     """Endless (images, one-hot labels) batches of the training images, reshuffled each epoch;
     the images as rows of pixels with `rows`, for a network whose first layer is a Linear."""
-    rng = np.random.default_rng(seed)
+    loader = DataLoader(TensorDataset(dataset.train_labels), batch_size, shuffle=True, generator=seed)
     while True:
-        for batch in iterate_minibatches(len(dataset.train_labels), batch_size, rng):
+        for batch in loader.batch_indices():  # a fresh order each pass, drawn from the one seeded generator
             images = to_features(dataset.train_images[batch], dtype=dtype)
             yield (images.reshape(len(images), -1) if rows else images,
                    one_hot(dataset.train_labels[batch], dtype=dtype))

@@ -2,7 +2,7 @@
 
     dataset = load_dataset()                      # vendored MNIST, checked against SHA256SUMS
     x = to_features(dataset.train_images)         # (60000, 1, 28, 28) float32 in [0, 1]
-    for batch in iterate_minibatches(len(x), 128, np.random.default_rng(0)): ...
+    batches = DataLoader(TensorDataset(x, dataset.train_labels), batch_size=128, shuffle=True)  # tinygrad_np.data
 """
 
 import functools
@@ -192,15 +192,3 @@ def split_validation(num_samples, validation_size, seed):
         raise ValueError(f"validation_size must lie in 0..{num_samples}, got {validation_size}")
     order = np.random.default_rng(seed).permutation(num_samples)
     return np.sort(order[validation_size:]), np.sort(order[:validation_size])
-
-
-def iterate_minibatches(num_samples, batch_size, rng):
-    """Index arrays covering range(num_samples) once, in a fresh order; the last may be shorter.
-
-    The permutation is drawn from `rng` at the call, not at the first batch, so the generator's
-    state after the call does not depend on how far the batches are consumed.
-    """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    order = rng.permutation(num_samples)
-    return (order[start:start + batch_size] for start in range(0, num_samples, batch_size))

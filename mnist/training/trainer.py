@@ -25,6 +25,7 @@ from mnist.training.optimizers import build_optimizer, build_schedule
 from mnist.training.progress import ProgressBar
 from mnist.training.run_record import Progress
 from tinygrad_np import Tensor, nn, no_grad
+from tinygrad_np.data import DataLoader, TensorDataset
 from tinygrad_np.nn.functional import cross_entropy
 from tinygrad_np.nn.module import forward_hooks
 
@@ -144,17 +145,17 @@ class Trainer:
 
     def _train_epoch(self, epoch: int) -> None:
         config, progress = self.config, self.progress
-        x, y = self.data.train_x, self.data.train_y
-        epoch_rng = np.random.default_rng([config.seed, epoch])
-        batches = itertools.islice(mnist_data.iterate_minibatches(len(x), config.batch_size, epoch_rng),
-                                   progress.batch, None)  # a resumed epoch skips the batches it had done
+        # One seed per epoch, so a resumed epoch draws the same order; it skips the batches it had done.
+        loader = DataLoader(TensorDataset(self.data.train_x, self.data.train_y), config.batch_size, shuffle=True,
+                            generator=np.random.default_rng([config.seed, epoch]))
+        batches = itertools.islice(loader.batch_indices(), progress.batch, None)
         bar = ProgressBar(self.batches_per_epoch, f"epoch {epoch + 1}/{config.epochs}")
         if self.diagnostics:
             self.diagnostics.start_epoch(epoch)
         started = time.perf_counter()
         for batch, index in enumerate(batches, start=progress.batch):
             self.optimizer.lr = self.schedule(progress.step)
-            loss, correct = self._step(x[index], y[index])
+            loss, correct = self._step(*loader.dataset.get_batch(index))
             progress.batch, progress.step = batch + 1, progress.step + 1
             progress.loss_sum += loss * len(index)
             progress.correct += correct
@@ -170,8 +171,8 @@ class Trainer:
         bar.close(progress.batch, progress.seen, progress.loss_sum / max(progress.seen, 1),
                   progress.correct / max(progress.seen, 1))
 
-    def _step(self, x: np.ndarray, y: np.ndarray):
-        logits = self.model(Tensor.from_numpy(x))
+    def _step(self, x: Tensor, y: np.ndarray):
+        logits = self.model(x)
         loss = cross_entropy(logits, y)
         loss_value = loss.item()
         if not np.isfinite(loss_value):
@@ -201,7 +202,7 @@ class Trainer:
         return self._nonfinite({name: p.data for name, p in self.parameters.items()})
 
     @no_grad()
-    def _overflowing_layer(self, x: np.ndarray) -> list:
+    def _overflowing_layer(self, x: Tensor) -> list:
         """With finite parameters, a non-finite loss means some layer's output overflowed: the
         parameters of the first layer whose output on `x` is not finite (the last layer's when
         only the softmax overflowed, its logits too far apart). Layers are the model's modules
@@ -216,7 +217,7 @@ class Trainer:
         self.model.eval()
         forward_hooks.append(watch)
         try:
-            self.model(Tensor.from_numpy(x))
+            self.model(x)
         finally:
             forward_hooks.remove(watch)
             self.model.train()
@@ -238,7 +239,7 @@ class Trainer:
         val_loss, val_accuracy = loss_and_accuracy(self.model, self.data.val_x, self.data.val_y)
         if val_loss is not None and not np.isfinite(val_loss):  # never save such a model
             self._diverged(f"the validation loss at the end of the epoch is {val_loss}",
-                           self._overflowing_layer(self.data.val_x), step=progress.step)
+                           self._overflowing_layer(Tensor.from_numpy(self.data.val_x)), step=progress.step)
         if self.diagnostics:
             self.diagnostics.end_epoch(epoch + 1)
         progress.history.append({

@@ -15,7 +15,6 @@ from mnist.data.dataset import (
     FILE_NAMES,
     VENDORED_DIR,
     Standardizer,
-    iterate_minibatches,
     load_dataset,
     one_hot,
     split_validation,
@@ -282,42 +281,3 @@ def test_validation_split_depends_on_the_seed():
 def test_validation_split_rejects_impossible_sizes(size):
     with pytest.raises(ValueError, match="validation_size"):
         split_validation(10, size, 0)
-
-
-@given(num_samples=st.integers(0, 300), batch_size=st.integers(1, 64), seed=seeds)
-def test_minibatches_cover_every_sample_once_per_epoch(num_samples, batch_size, seed):
-    batches = list(iterate_minibatches(num_samples, batch_size, np.random.default_rng(seed)))
-    num_full, remainder = divmod(num_samples, batch_size)
-    expected_sizes = [batch_size] * num_full + ([remainder] if remainder else [])
-    assert [len(batch) for batch in batches] == expected_sizes
-    everything = np.concatenate(batches) if batches else np.array([], int)
-    np.testing.assert_array_equal(np.sort(everything), np.arange(num_samples))
-
-
-def epoch_order(num_samples, batch_size, rng):
-    return np.concatenate(list(iterate_minibatches(num_samples, batch_size, rng)))
-
-
-@given(seed=seeds)
-def test_minibatch_order_is_set_by_the_seed(seed):
-    same = [epoch_order(100, 32, np.random.default_rng(seed)) for _ in range(2)]
-    other = epoch_order(100, 32, np.random.default_rng(seed + 1))
-    np.testing.assert_array_equal(same[0], same[1])
-    assert not np.array_equal(same[0], other)
-
-
-def test_each_epoch_draws_a_fresh_order_from_the_generator():
-    rng = np.random.default_rng(0)
-    assert not np.array_equal(epoch_order(100, 10, rng), epoch_order(100, 10, rng))
-
-
-def test_the_order_is_drawn_at_the_call_not_at_the_first_batch():
-    consumed, untouched = np.random.default_rng(0), np.random.default_rng(0)
-    list(iterate_minibatches(50, 8, consumed))
-    iterate_minibatches(50, 8, untouched)
-    assert consumed.integers(1 << 30) == untouched.integers(1 << 30)
-
-
-def test_batch_size_must_be_positive():
-    with pytest.raises(ValueError, match="batch_size"):
-        iterate_minibatches(10, 0, np.random.default_rng(0))

@@ -35,7 +35,7 @@ def spy_on_steps(trainer) -> list:
 
     def recording_step(x, y):
         loss, correct = step(x, y)
-        steps.append((x.copy(), loss, correct))
+        steps.append((x.data.copy(), loss, correct))
         return loss, correct
 
     trainer._step = recording_step
