@@ -44,8 +44,13 @@ def save_checkpoint(path, parameters: dict, optimizer_state: dict, record: dict)
     optimizer_json = _split_arrays(optimizer_state, "optim", arrays)
     document = {"format_version": FORMAT_VERSION, "optimizer": optimizer_json, **record}
     arrays[_RECORD_KEY] = np.frombuffer(json.dumps(document).encode(), dtype=np.uint8)
-    with atomic_write(path, "wb") as file:
-        np.savez(file, **arrays)
+    # np.savez's layout (one key.npy member each, stored, zip64), written here so the archive is
+    # closed on every path: NumPy 2.1 (the floor) leaves it open when a write fails (a full disk, a file
+    # size limit), and its __del__ then prints a traceback long after the one-line error.
+    with atomic_write(path, "wb") as file, zipfile.ZipFile(file, "w", zipfile.ZIP_STORED) as archive:
+        for key, value in arrays.items():
+            with archive.open(f"{key}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
 
 
 def load_checkpoint(path):
