@@ -178,6 +178,27 @@ def test_plain_cross_entropy_is_the_fused_op_bit_for_bit():
     assert isinstance(F.cross_entropy(logits, probabilities).grad_fn, CrossEntropy)
 
 
+@given(batch=st.integers(1, 70), seed=st.integers(0, 2**16))
+def test_cross_entropy_gradient_rounds_as_a_over_m_minus_y_over_m(batch, seed):
+    """The rounding a seed's MNIST run depends on (README's accuracy, to the digit): A/m - Y/m, not
+    (A - Y)/m (they differ when m is no power of two), in the softmax's (classes, batch) memory
+    order, so a Linear's bias gradient sums each class's batch along contiguous memory."""
+    rng = np.random.default_rng(seed)
+    layer = nn.Linear(6, 10, rng=rng)
+    logits = layer(Tensor(rng.standard_normal((batch, 6)).astype(np.float32) * 4))
+    logits.retain_grad()
+    labels = rng.integers(0, 10, batch)
+    F.cross_entropy(logits, labels).backward()
+    by_class = np.ascontiguousarray(logits.data.T)  # (classes, batch) in memory, as kernels.softmax has it
+    exps = np.exp(by_class - by_class.max(axis=0))
+    probabilities = exps / exps.sum(axis=0)
+    scale = np.float32(1) / np.float32(batch)
+    expected = probabilities * scale
+    expected[labels, np.arange(batch)] -= scale
+    assert np.array_equal(logits.grad.data, expected.T)
+    assert np.array_equal(layer.bias.grad.data, expected.sum(axis=1))
+
+
 @pytest.mark.parametrize("options", [dict(reduction="sum"), dict(weight=np.ones(10)), dict(label_smoothing=0.1),
                                      dict(ignore_index=3)])
 def test_options_leave_the_fused_op_and_agree_with_it_where_they_should(options):
