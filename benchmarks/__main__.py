@@ -14,6 +14,7 @@ from benchmarks import conv, end_to_end, machine, overhead, report, throughput
 from benchmarks.frameworks import TORCH_MISSING, torch
 from mnist.atomic import atomic_write
 from mnist.data import dataset as mnist_data
+from tinygrad_np import memory
 from tinygrad_np.optim import axpy
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -37,6 +38,9 @@ def main(argv=None) -> int:
     threads = args.threads or machine.default_threads()
     rounds = 3 if args.quick else 5
     notes = []
+    if memory.keep_freed_memory():  # as `python -m mnist` does; for both frameworks, which share the process
+        notes.append("glibc's mmap and trim thresholds raised for the whole process "
+                     "(tinygrad_np.memory.keep_freed_memory), as `python -m mnist` does at startup")
     if not torch:
         notes.append(TORCH_MISSING)
         print(f"note: {TORCH_MISSING}", file=sys.stderr)

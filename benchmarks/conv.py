@@ -23,7 +23,7 @@ from benchmarks.frameworks import TORCH_MISSING, torch
 from benchmarks.machine import LargeGemm
 from benchmarks.timing import run_in_turns
 from mnist.data import dataset as mnist_data
-from tinygrad_np import Tensor, nn
+from tinygrad_np import Tensor, memory, nn
 from tinygrad_np.nn.functional import cross_entropy
 from tinygrad_np.optim import SGD
 
@@ -158,6 +158,7 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--profile", action="store_true", help="print a cProfile of the tinygrad_np step instead")
     args = parser.parse_args(argv)
+    memory.keep_freed_memory()  # as `python -m benchmarks` does
     dataset = mnist_data.load_dataset()
     images, labels = dataset.train_images[:SAMPLES], dataset.train_labels[:SAMPLES]
     with machine.limit_threads(args.threads):
