@@ -28,23 +28,13 @@ RETURNS = "the function must return"  # the rule for func's outputs, in errors
 def vjp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False) -> tuple:
     """(func(inputs), v^T J): the gradient of sum(v * func(inputs)) with respect to the inputs.
     `v` has the form and shapes of func's output; None for a single one-element output."""
-    inputs_tuple, inputs = _as_tuple("vjp", inputs)
-    with enable_grad():
-        inputs = _prepare(inputs, create_graph)
-        outputs_tuple, outputs = _as_tuple("vjp", func(*inputs), RETURNS)
-        products = _vjp("vjp", outputs, inputs, _vectors("vjp", "output", v, outputs), create_graph, strict)
-    return _result(outputs, outputs_tuple, create_graph), _result(products, inputs_tuple, create_graph)
+    return _jacobian_product("vjp", _vjp, "output", func, inputs, v, create_graph, strict)
 
 
 def jvp(func: Callable, inputs, v=None, create_graph: bool = False, strict: bool = False) -> tuple:
     """(func(inputs), J v): the directional derivative of func along `v` (the form and shapes of
     the inputs; None for a single one-element input), by the double-vjp trick."""
-    inputs_tuple, inputs = _as_tuple("jvp", inputs)
-    with enable_grad():
-        inputs = _prepare(inputs, create_graph)
-        outputs_tuple, outputs = _as_tuple("jvp", func(*inputs), RETURNS)
-        products = _jvp("jvp", outputs, inputs, _vectors("jvp", "input", v, inputs), create_graph, strict)
-    return _result(outputs, outputs_tuple, create_graph), _result(products, outputs_tuple, create_graph)
+    return _jacobian_product("jvp", _jvp, "input", func, inputs, v, create_graph, strict)
 
 
 def jacobian(func: Callable, inputs, create_graph: bool = False, strict: bool = False, vectorize: bool = False,
@@ -100,6 +90,20 @@ def _hessian_product(caller: str, product: Callable, func: Callable, inputs, v, 
         gradients = _vjp(caller, [output], inputs, [None], True, strict)
         products = product(caller, gradients, inputs, _vectors(caller, "input", v, inputs), create_graph, strict)
     return _result([output], False, create_graph), _result(products, inputs_tuple, create_graph)
+
+
+def _jacobian_product(caller: str, product: Callable, side: str, func: Callable, inputs, v, create_graph: bool,
+                      strict: bool) -> tuple:
+    """func(inputs) and `product` (_vjp or _jvp) of its Jacobian with v, which has the form of
+    func's outputs (side "output": the result has the inputs' form) or of its inputs (side
+    "input": the result has the outputs' form)."""
+    inputs_tuple, inputs = _as_tuple(caller, inputs)
+    with enable_grad():
+        inputs = _prepare(inputs, create_graph)
+        outputs_tuple, outputs = _as_tuple(caller, func(*inputs), RETURNS)
+        v_like, result_tuple = (outputs, inputs_tuple) if side == "output" else (inputs, outputs_tuple)
+        products = product(caller, outputs, inputs, _vectors(caller, side, v, v_like), create_graph, strict)
+    return _result(outputs, outputs_tuple, create_graph), _result(products, result_tuple, create_graph)
 
 
 # ---- the two products everything above is made of ----------------------------------------------
