@@ -6,6 +6,7 @@ Ported from the PyTorch script by changing the imports, and:
 - nn.Linear's weight is (in_features, out_features), transposed against PyTorch's; the script
   never touches it directly, so nothing else changes;
 - `tinygrad_np.stack(..., dim=1)` as `torch.stack` (PyTorch's `dim=` is accepted beside NumPy's `axis=`).
+Gradient clipping (`nn.utils.clip_grad_norm_` between backward and step) is written exactly as for PyTorch.
 
     python examples/rnn.py
 """
@@ -62,10 +63,14 @@ def main(steps: int = 150, batch_size: int = 32, length: int = 12, seed: int = 0
         loss = F.cross_entropy(logits.transpose(1, 2), targets)  # classes on axis 1, as in PyTorch
         optimizer.zero_grad()
         loss.backward()
+        # backpropagation through time multiplies by hidden_to_hidden once per step, so a gradient
+        # can grow geometrically with the length: cap its norm, as RNN training scripts do
+        nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
         optimizer.step()
         losses.append(loss.item())
         if verbose and (step + 1) % 25 == 0:
-            print(f"step {step + 1:3d}  loss {np.mean(losses[-25:]):.4f}")
+            mean = np.mean(losses[-25:])  # perplexity e^loss: how many characters the model hesitates between
+            print(f"step {step + 1:3d}  loss {mean:.4f}  perplexity {np.exp(mean):.2f}")
     return losses
 
 
