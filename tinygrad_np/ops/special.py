@@ -14,6 +14,7 @@ _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
 
 class Sin(Function):
+    """sin x, x in radians."""
     name = "sin"
     formula = "dx = g ⊙ cos x"
     def forward(self, x): return np.sin(x)
@@ -21,6 +22,8 @@ class Sin(Function):
 
 
 class Cos(Function):
+    """cos x, x in radians. Its derivative is written with Sin, as Sin's is with Cos: derivatives of
+    any order (backward with create_graph=True) need no other trigonometric op."""
     name = "cos"
     formula = "dx = −g ⊙ sin x"
     def forward(self, x): return np.cos(x)
