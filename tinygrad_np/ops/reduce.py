@@ -46,9 +46,9 @@ class Prod(Function):
 
     def backward(self, ops, g, out, x):
         axis = self.params["axis"]
-        kept = _kept_shape(x.shape, axis)
         zero = ops.values(x) == 0
         nonzero = ops.where(zero, 1.0, x)  # the zeros replaced by 1
         lone_zero = zero.sum(axis=axis, keepdims=True) == 1
         at_zero = ops.where(lone_zero, ops.prod(nonzero, axis=axis, keepdims=True), 0.0)
+        kept = _kept_shape(x.shape, axis)
         return g.reshape(kept) * ops.where(zero, at_zero, out.reshape(kept) / nonzero)
