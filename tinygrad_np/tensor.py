@@ -187,7 +187,7 @@ class Tensor:
 
     def __radd__(self, other):
         """other + self."""
-        return elementwise.Add.apply(lift(other, self), self)
+        return lift(other, self) + self
 
     def __sub__(self, other):
         """self - other (broadcasting)."""
@@ -195,7 +195,7 @@ class Tensor:
 
     def __rsub__(self, other):
         """other - self."""
-        return elementwise.Sub.apply(lift(other, self), self)
+        return lift(other, self) - self
 
     def __mul__(self, other):
         """self * other, elementwise (broadcasting)."""
@@ -203,7 +203,7 @@ class Tensor:
 
     def __rmul__(self, other):
         """other * self."""
-        return elementwise.Mul.apply(lift(other, self), self)
+        return lift(other, self) * self
 
     def __truediv__(self, other):
         """self / other (broadcasting)."""
@@ -211,7 +211,7 @@ class Tensor:
 
     def __rtruediv__(self, other):
         """other / self."""
-        return elementwise.Div.apply(lift(other, self), self)
+        return lift(other, self) / self
 
     def __pow__(self, other):
         """self ** other, elementwise (broadcasting)."""
@@ -219,7 +219,7 @@ class Tensor:
 
     def __rpow__(self, other):
         """other ** self."""
-        return elementwise.Pow.apply(lift(other, self), self)
+        return lift(other, self) ** self
 
     def __neg__(self):
         """-self."""
@@ -231,7 +231,7 @@ class Tensor:
 
     def __rmatmul__(self, other):
         """other @ self."""
-        return matmul.MatMul.apply(lift(other, self), self)
+        return lift(other, self) @ self
 
     def __lt__(self, other):
         """self < other as a boolean ndarray (comparisons carry no gradient)."""
