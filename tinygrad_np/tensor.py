@@ -264,25 +264,33 @@ class Tensor:
         """The natural logarithm of each element."""
         return elementwise.Log.apply(self)
 
+    def expm1(self):
+        """e^x - 1 elementwise, accurate for small x."""
+        return special.Expm1.apply(self)
+
+    def log1p(self):
+        """log(1 + x) elementwise, accurate for small x."""
+        return special.Log1p.apply(self)
+
     def sqrt(self):
         """The square root of each element."""
         return self ** 0.5
 
-    def relu(self):
-        """max(x, 0) elementwise."""
-        return elementwise.ReLU.apply(self)
+    def rsqrt(self):
+        """1 / sqrt(x) elementwise."""
+        return self ** -0.5
 
-    def sigmoid(self):
-        """1 / (1 + e^-x) elementwise."""
-        return elementwise.Sigmoid.apply(self)
-
-    def tanh(self):
-        """The hyperbolic tangent of each element."""
-        return elementwise.Tanh.apply(self)
+    def square(self):
+        """x * x elementwise."""
+        return self * self
 
     def abs(self):
         """The absolute value of each element."""
         return elementwise.Abs.apply(self)
+
+    def sign(self):
+        """-1, 0 or 1 by the sign of each element (its gradient is zero)."""
+        return special.Sign.apply(self)
 
     def clip(self, low=None, high=None):
         """Each element limited to [low, high]; either bound may be None (torch.clamp)."""
@@ -296,7 +304,17 @@ class Tensor:
         """The smaller of self and other, elementwise (broadcasting)."""
         return functional.minimum(self, other)
 
+    def sin(self):
+        """The sine of each element."""
+        return special.Sin.apply(self)
+
+    def cos(self):
+        """The cosine of each element."""
+        return special.Cos.apply(self)
+
     # ---- reductions -------------------------------------------------------------------------
+    # sum, max, prod (ops/reduce.py) and cumsum (ops/scan.py) are primitives; var and the statistics after it
+    # are compositions (statistics.py).
     @dim_alias
     def sum(self, axis=None, keepdims=False):
         """The sum over `axis` (an int, a tuple, or None for every element)."""
@@ -315,131 +333,6 @@ class Tensor:
         """Sum divided by the number of elements reduced over (all of them for axis=None)."""
         total = self.sum(axis=axis, keepdims=keepdims)
         return total * (total.size / self.size if self.size else np.nan)
-
-    # ---- movement ---------------------------------------------------------------------------
-    def reshape(self, *shape):
-        """The same values in a new shape, one size of which may be -1: `reshape(2, 3)` or `reshape((2, 3))`."""
-        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        return movement.Reshape.apply(self, shape=tuple(shape))
-
-    def permute(self, *dims):
-        """The axes in the order `dims` (a full permutation, as torch.permute and np.transpose)."""
-        dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
-        return movement.Permute.apply(self, dims=tuple(dims))
-
-    def transpose(self, dim0, dim1):
-        """Swap two axes, as torch.transpose (NumPy's transpose(axes) is `permute`)."""
-        return movement.Transpose.apply(self, dim0=dim0, dim1=dim1)
-
-    swapaxes = transpose  # PyTorch's and NumPy's alias
-    T = property(lambda self: self.permute(tuple(reversed(range(self.ndim)))),
-                  doc="Every axis reversed: the transpose of a matrix.")
-    mT = property(lambda self: self.transpose(-2, -1),
-                   doc="The last two axes swapped: the transpose of each matrix in a batch.")
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        """Axes start_dim to end_dim merged into one (a 0-d tensor becomes shape (1,))."""
-        shape = self.shape
-        start, end = start_dim % max(self.ndim, 1), end_dim % max(self.ndim, 1)
-        return self.reshape(shape[:start] + (-1,) + shape[end + 1:]) if self.ndim else self.reshape(1)
-
-    def broadcast_to(self, shape):
-        """The values repeated to `shape` by NumPy's broadcasting rules."""
-        return movement.BroadcastTo.apply(self, shape=tuple(shape))
-
-    def __getitem__(self, index):
-        """Indexing and slicing as in NumPy; the gradient flows back to the selected entries."""
-        return movement.GetItem.apply(self, index=_plain_index(index))
-
-    # ---- softmax family ---------------------------------------------------------------------
-    @dim_alias
-    def softmax(self, axis=-1):
-        """exp(x) / sum(exp(x)) along `axis`, computed without overflow."""
-        return softmax.Softmax.apply(self, axis=axis)
-
-    @dim_alias
-    def log_softmax(self, axis=-1):
-        """x - logsumexp(x) along `axis`: the log of softmax, without its underflow."""
-        return softmax.LogSoftmax.apply(self, axis=axis)
-
-    # ---- PyTorch's everyday methods (issue 15) ------------------------------------------------
-    # Compositions live in shapes.py, statistics.py and activations.py; primitives in ops/.
-    view = reshape  # a reshape: arrays here have no strides to share or refuse
-    def unsqueeze(self, dim):
-        """A new axis of size 1 at position `dim`."""
-        return shapes.unsqueeze(self, dim)
-
-    def squeeze(self, dim=None):
-        """The axes of size 1 removed (only `dim` when given)."""
-        return shapes.squeeze(self, dim)
-
-    def expand(self, *sizes):
-        """The values broadcast to `sizes`, where -1 keeps an axis's size (torch.expand)."""
-        return shapes.expand(self, *sizes)
-
-    def split(self, split_size_or_sections, dim=0):
-        """Pieces along `dim`: of `split_size_or_sections` entries each, or of the listed sizes."""
-        return shapes.split(self, split_size_or_sections, dim)
-
-    def chunk(self, chunks, dim=0):
-        """`chunks` pieces of (nearly) equal size along `dim`."""
-        return shapes.chunk(self, chunks, dim)
-
-    def repeat(self, *sizes):
-        """The tensor tiled `sizes` times along each axis (torch.repeat, NumPy's tile)."""
-        return shapes.repeat(self, *sizes)
-
-    def flip(self, *dims):
-        """The order of the entries reversed along each of `dims`."""
-        return shapes.flip(self, *dims)
-
-    def gather(self, dim, index):
-        """The entries along `dim` at the positions in `index` (torch.gather)."""
-        return shapes.gather(self, dim, index)
-
-    def masked_fill(self, mask, value):
-        """`value` where `mask` is True, the tensor's values elsewhere."""
-        return shapes.masked_fill(self, mask, value)
-
-    def tril(self, diagonal=0):
-        """The lower triangle (on and below `diagonal`), zeros above it."""
-        return shapes.tril(self, diagonal)
-
-    def triu(self, diagonal=0):
-        """The upper triangle (on and above `diagonal`), zeros below it."""
-        return shapes.triu(self, diagonal)
-
-    def sin(self):
-        """The sine of each element."""
-        return special.Sin.apply(self)
-
-    def cos(self):
-        """The cosine of each element."""
-        return special.Cos.apply(self)
-
-    def log1p(self):
-        """log(1 + x) elementwise, accurate for small x."""
-        return special.Log1p.apply(self)
-
-    def expm1(self):
-        """e^x - 1 elementwise, accurate for small x."""
-        return special.Expm1.apply(self)
-
-    def erf(self):
-        """The Gauss error function of each element."""
-        return special.Erf.apply(self)
-
-    def sign(self):
-        """-1, 0 or 1 by the sign of each element (its gradient is zero)."""
-        return special.Sign.apply(self)
-
-    def rsqrt(self):
-        """1 / sqrt(x) elementwise."""
-        return self ** -0.5
-
-    def square(self):
-        """x * x elementwise."""
-        return self * self
 
     @dim_alias
     def prod(self, axis=None, keepdims=False):
@@ -486,25 +379,104 @@ class Tensor:
         """The k largest (or smallest) entries along `axis` and their positions."""
         return statistics.topk(self, k, axis, largest, sorted)
 
-    def leaky_relu(self, negative_slope=0.01):
-        """x where x > 0, negative_slope * x elsewhere."""
-        return activations.leaky_relu(self, negative_slope)
+    # ---- movement ---------------------------------------------------------------------------
+    # reshape, permute, transpose, broadcast_to and indexing are primitives (ops/movement.py); unsqueeze and
+    # the shape functions after it are compositions (shapes.py).
+    def reshape(self, *shape):
+        """The same values in a new shape, one size of which may be -1: `reshape(2, 3)` or `reshape((2, 3))`."""
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return movement.Reshape.apply(self, shape=tuple(shape))
+    view = reshape  # a reshape: arrays here have no strides to share or refuse
 
-    def elu(self, alpha=1.0):
-        """x where x > 0, alpha * (e^x - 1) elsewhere."""
-        return activations.elu(self, alpha)
+    def permute(self, *dims):
+        """The axes in the order `dims` (a full permutation, as torch.permute and np.transpose)."""
+        dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        return movement.Permute.apply(self, dims=tuple(dims))
 
-    def gelu(self, approximate="none"):
-        """x * Phi(x), Phi the standard normal CDF ('tanh': its tanh approximation)."""
-        return activations.gelu(self, approximate)
+    def transpose(self, dim0, dim1):
+        """Swap two axes, as torch.transpose (NumPy's transpose(axes) is `permute`)."""
+        return movement.Transpose.apply(self, dim0=dim0, dim1=dim1)
+    swapaxes = transpose  # PyTorch's and NumPy's alias
+    T = property(lambda self: self.permute(tuple(reversed(range(self.ndim)))),
+                  doc="Every axis reversed: the transpose of a matrix.")
+    mT = property(lambda self: self.transpose(-2, -1),
+                   doc="The last two axes swapped: the transpose of each matrix in a batch.")
 
-    def silu(self):
-        """x * sigmoid(x)."""
-        return activations.silu(self)
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Axes start_dim to end_dim merged into one (a 0-d tensor becomes shape (1,))."""
+        shape = self.shape
+        start, end = start_dim % max(self.ndim, 1), end_dim % max(self.ndim, 1)
+        return self.reshape(shape[:start] + (-1,) + shape[end + 1:]) if self.ndim else self.reshape(1)
 
-    def softplus(self, beta=1.0, threshold=20.0):
-        """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold."""
-        return activations.softplus(self, beta, threshold)
+    def broadcast_to(self, shape):
+        """The values repeated to `shape` by NumPy's broadcasting rules."""
+        return movement.BroadcastTo.apply(self, shape=tuple(shape))
+
+    def unsqueeze(self, dim):
+        """A new axis of size 1 at position `dim`."""
+        return shapes.unsqueeze(self, dim)
+
+    def squeeze(self, dim=None):
+        """The axes of size 1 removed (only `dim` when given)."""
+        return shapes.squeeze(self, dim)
+
+    def expand(self, *sizes):
+        """The values broadcast to `sizes`, where -1 keeps an axis's size (torch.expand)."""
+        return shapes.expand(self, *sizes)
+
+    def split(self, split_size_or_sections, dim=0):
+        """Pieces along `dim`: of `split_size_or_sections` entries each, or of the listed sizes."""
+        return shapes.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        """`chunks` pieces of (nearly) equal size along `dim`."""
+        return shapes.chunk(self, chunks, dim)
+
+    def repeat(self, *sizes):
+        """The tensor tiled `sizes` times along each axis (torch.repeat, NumPy's tile)."""
+        return shapes.repeat(self, *sizes)
+
+    def flip(self, *dims):
+        """The order of the entries reversed along each of `dims`."""
+        return shapes.flip(self, *dims)
+
+    def gather(self, dim, index):
+        """The entries along `dim` at the positions in `index` (torch.gather)."""
+        return shapes.gather(self, dim, index)
+
+    def masked_fill(self, mask, value):
+        """`value` where `mask` is True, the tensor's values elsewhere."""
+        return shapes.masked_fill(self, mask, value)
+
+    def tril(self, diagonal=0):
+        """The lower triangle (on and below `diagonal`), zeros above it."""
+        return shapes.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        """The upper triangle (on and above `diagonal`), zeros below it."""
+        return shapes.triu(self, diagonal)
+
+    def __getitem__(self, index):
+        """Indexing and slicing as in NumPy; the gradient flows back to the selected entries."""
+        return movement.GetItem.apply(self, index=_plain_index(index))
+
+    # ---- softmax family ---------------------------------------------------------------------
+    @dim_alias
+    def softmax(self, axis=-1):
+        """exp(x) / sum(exp(x)) along `axis`, computed without overflow."""
+        return softmax.Softmax.apply(self, axis=axis)
+
+    @dim_alias
+    def log_softmax(self, axis=-1):
+        """x - logsumexp(x) along `axis`: the log of softmax, without its underflow."""
+        return softmax.LogSoftmax.apply(self, axis=axis)
+
+    # ---- activations ------------------------------------------------------------------------
+    # relu, sigmoid, tanh (ops/elementwise.py) and erf, which gelu is built on (ops/special.py), are primitives;
+    # the others are compositions (activations.py).
+    def relu(self):
+        """max(x, 0) elementwise."""
+        return elementwise.ReLU.apply(self)
 
     def relu6(self):
         """min(max(x, 0), 6) elementwise."""
@@ -518,13 +490,45 @@ class Tensor:
         """x * relu6(x + 3) / 6."""
         return activations.hardswish(self)
 
-    def mish(self):
-        """x * tanh(softplus(x))."""
-        return activations.mish(self)
+    def leaky_relu(self, negative_slope=0.01):
+        """x where x > 0, negative_slope * x elsewhere."""
+        return activations.leaky_relu(self, negative_slope)
+
+    def elu(self, alpha=1.0):
+        """x where x > 0, alpha * (e^x - 1) elsewhere."""
+        return activations.elu(self, alpha)
+
+    def erf(self):
+        """The Gauss error function of each element."""
+        return special.Erf.apply(self)
+
+    def gelu(self, approximate="none"):
+        """x * Phi(x), Phi the standard normal CDF ('tanh': its tanh approximation)."""
+        return activations.gelu(self, approximate)
+
+    def sigmoid(self):
+        """1 / (1 + e^-x) elementwise."""
+        return elementwise.Sigmoid.apply(self)
+
+    def silu(self):
+        """x * sigmoid(x)."""
+        return activations.silu(self)
 
     def logsigmoid(self):
         """log(sigmoid(x)), computed without overflow for large |x|."""
         return activations.logsigmoid(self)
+
+    def softplus(self, beta=1.0, threshold=20.0):
+        """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold."""
+        return activations.softplus(self, beta, threshold)
+
+    def tanh(self):
+        """The hyperbolic tangent of each element."""
+        return elementwise.Tanh.apply(self)
+
+    def mish(self):
+        """x * tanh(softplus(x))."""
+        return activations.mish(self)
 
 
 from tinygrad_np import activations, autograd, functional, shapes, statistics  # noqa: E402
