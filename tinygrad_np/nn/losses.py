@@ -6,7 +6,7 @@ Every loss is a composition of primitive ops, except the plain `cross_entropy(lo
 label), which stays the fused `ops.softmax.CrossEntropy` node the MNIST app trains with.
 Targets carry no gradient unless they are Tensors that require one (as in PyTorch).
 """
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -154,11 +154,18 @@ def smooth_l1_loss(input: Tensor, target, reduction: str = "mean", beta: float =
 
 # ---- modules ------------------------------------------------------------------------------------
 class _Loss(Module):
-    """A loss as a layer: holds the options, calls the function of the same name."""
+    """A loss as a layer: `function`, the loss function of the same name, called with the
+    attributes named in `settings` (as the activation layers do), so nn.HuberLoss(delta=0.5)(x, y)
+    is huber_loss(x, y, delta=0.5)."""
+    function: Callable  # a staticmethod in each subclass
+    settings: tuple[str, ...] = ("reduction",)  # the function's keyword arguments, read from attributes
 
     def __init__(self, reduction: str = "mean"):
         _check_reduction(type(self).__name__, reduction)
         self.reduction = reduction
+
+    def forward(self, input: Tensor, target) -> Tensor:
+        return self.function(input, target, **{name: getattr(self, name) for name in self.settings})
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
@@ -167,6 +174,7 @@ class _Loss(Module):
 class _WeightedLoss(_Loss):
     """A loss with per-class weights, kept as a buffer named `weight` (as PyTorch does)."""
     weight: Optional[np.ndarray]
+    settings: tuple[str, ...] = ("weight", "reduction")
 
     def __init__(self, weight=None, reduction: str = "mean"):
         super().__init__(reduction)
@@ -174,75 +182,65 @@ class _WeightedLoss(_Loss):
 
 
 class CrossEntropyLoss(_WeightedLoss):
+    function, settings = staticmethod(cross_entropy), ("weight", "ignore_index", "reduction", "label_smoothing")
+
     def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0):
         super().__init__(weight, reduction)
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
-    def forward(self, input: Tensor, target) -> Tensor:
-        return cross_entropy(input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing)
-
 
 class NLLLoss(_WeightedLoss):
+    function, settings = staticmethod(nll_loss), ("weight", "ignore_index", "reduction")
+
     def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean"):
         super().__init__(weight, reduction)
         self.ignore_index = ignore_index
 
-    def forward(self, input: Tensor, target) -> Tensor:
-        return nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
-
 
 class BCELoss(_WeightedLoss):
-    def forward(self, input: Tensor, target) -> Tensor:
-        return binary_cross_entropy(input, target, self.weight, self.reduction)
+    function = staticmethod(binary_cross_entropy)
 
 
 class BCEWithLogitsLoss(_WeightedLoss):
+    function, settings = staticmethod(binary_cross_entropy_with_logits), ("weight", "reduction", "pos_weight")
     pos_weight: Optional[np.ndarray]  # a buffer, as weight
 
     def __init__(self, weight=None, reduction: str = "mean", pos_weight=None):
         super().__init__(weight, reduction)
         self.register_buffer("pos_weight", None if pos_weight is None else np.array(_values(pos_weight)))
 
-    def forward(self, input: Tensor, target) -> Tensor:
-        return binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
-
 
 class KLDivLoss(_Loss):
+    function, settings = staticmethod(kl_div), ("reduction", "log_target")
+
     def __init__(self, reduction: str = "mean", log_target: bool = False):
         if reduction != "batchmean":
             _check_reduction("KLDivLoss", reduction)
         self.reduction, self.log_target = reduction, log_target
 
-    def forward(self, input: Tensor, target) -> Tensor:
-        return kl_div(input, target, self.reduction, self.log_target)
-
 
 class MSELoss(_Loss):
-    def forward(self, input: Tensor, target) -> Tensor:
-        return mse_loss(input, target, self.reduction)
+    function = staticmethod(mse_loss)
 
 
 class L1Loss(_Loss):
-    def forward(self, input: Tensor, target) -> Tensor:
-        return l1_loss(input, target, self.reduction)
+    function = staticmethod(l1_loss)
 
 
 class HuberLoss(_Loss):
+    function, settings = staticmethod(huber_loss), ("reduction", "delta")
+
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
         super().__init__(reduction)
         self.delta = delta
 
-    def forward(self, input: Tensor, target) -> Tensor:
-        return huber_loss(input, target, self.reduction, self.delta)
-
 
 class SmoothL1Loss(_Loss):
+    function, settings = staticmethod(smooth_l1_loss), ("reduction", "beta")
+
     def __init__(self, reduction: str = "mean", beta: float = 1.0):
         super().__init__(reduction)
         self.beta = beta
-
-    def forward(self, input: Tensor, target) -> Tensor:
-        return smooth_l1_loss(input, target, self.reduction, self.beta)
 
 
 # ---- shared pieces ------------------------------------------------------------------------------
