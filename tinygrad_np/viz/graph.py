@@ -45,13 +45,11 @@ class ModuleTree:
         """The tensor's dotted path: a tensor attribute's (`layers.0.weight`), a buffer's, whose
         values the tensor wraps (`layers.1.running_mean`), or the module's whose recorded call
         returned it (`layers.3`, as torch.fx names a module call's result). None if it has none."""
-        name = self.tensor_names.get(id(tensor))
-        if name is None:
-            base = tensor.data.base  # a buffer reshaped inside forward is a view of it
-            name = self.buffer_names.get(id(tensor.data)) or (base is not None and self.buffer_names.get(id(base)))
-        if not name:
-            name = self.module_names.get(id(returned_by.get(tensor)))
-        return name or None
+        base = tensor.data.base  # a buffer reshaped inside forward is a view of it
+        name = (self.tensor_names.get(id(tensor)) or self.buffer_names.get(id(tensor.data))
+                or (self.buffer_names.get(id(base)) if base is not None else None)
+                or self.module_names.get(id(returned_by.get(tensor))))
+        return name or None  # a model's own result has the path ""
 
     def owner(self, tensor):
         """The module a tensor belongs to: its holder's, else the innermost call that made it."""
@@ -108,13 +106,18 @@ def nodes_and_edges(order, root_ids, tree):
     return nodes, edges
 
 
+def tensor_ids(nodes) -> set:
+    """The ids of the tensors drawn as nodes of their own."""
+    return {id(item) for kind, item, _ in nodes.values() if kind not in ("op", "module")}
+
+
 def handed_inputs(nodes, edges, tensors, root_ids) -> list:
     """Add the `tensors` that are not in the graph but were handed to a recorded module call that
     made some of it: node `inK` and an edge into that call's first op reading a constant the call
     made (else its first op). Such a tensor reached the graph through ops that were not recorded,
     as nothing needed its gradient: a conv's input batch, unfolded into the columns its matmul
     reads. Returns the ids of the nodes added."""
-    drawn = {id(item) for kind, item, _ in nodes.values() if kind != "op"}
+    drawn = tensor_ids(nodes)
     added: list = []
     for tensor in tensors:
         module = given_to.get(tensor)
@@ -125,7 +128,7 @@ def handed_inputs(nodes, edges, tensors, root_ids) -> list:
         if not ops:
             continue
         reading = [node_id for node_id, fn in ops
-                   if any(made_within(input, module) and input.is_leaf for input in fn.inputs)]
+                   if any(made_within(source, module) and source.is_leaf for source in fn.inputs)]
         node_id = f"in{len(added)}"
         nodes[node_id] = (tensor_kind(tensor, root_ids), tensor, None)
         edges.append((node_id, (reading or [ops[0][0]])[0]))

@@ -8,7 +8,7 @@ import graphviz
 
 from tinygrad_np.autograd.graph import topological_order
 from tinygrad_np.tensor import Tensor
-from tinygrad_np.viz.graph import ModuleTree, Names, handed_inputs, nodes_and_edges
+from tinygrad_np.viz.graph import ModuleTree, Names, handed_inputs, nodes_and_edges, tensor_ids
 from tinygrad_np.viz.graph import collapse as collapse_modules
 from tinygrad_np.viz.labels import Labeller
 
@@ -107,7 +107,7 @@ def _add_edges(graph, nodes, edges, clusters, handed, frames) -> None:
 
 
 def _warn_unmatched(names, nodes) -> None:
-    drawn = {id(item) for kind, item, _ in nodes.values() if kind != "op"}
+    drawn = tensor_ids(nodes)
     unmatched = {label for label, tensor in (names or {}).items() if id(tensor) not in drawn}
     if unmatched:
         warnings.warn(f"draw_graph: names {sorted(unmatched)} match no node of the graph: a tensor is drawn "
