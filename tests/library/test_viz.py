@@ -615,7 +615,13 @@ def test_the_documented_picture_exists_and_the_legend_names_its_command():
     root = ElementTree.parse(ROOT / "docs" / "mlp-graph.svg").getroot()
     classes = Counter(g.get("class") for g in root.iter(f"{SVG}g"))
     assert classes["cluster"] == 5 and classes["node leaf"] == 6
-    assert {"layers.0.weight", "layers.4.bias"} <= {t.text for t in root.iter(f"{SVG}text")}
+    assert {"layers.0.weight", "layers.4.bias", "layers.3"} <= {t.text for t in root.iter(f"{SVG}text")}
+
+    assert "python -m mnist graph --out docs/cnn-graph.svg --model cnn --grads" in legend and "cnn-graph.svg" in legend
+    root = ElementTree.parse(ROOT / "docs" / "cnn-graph.svg").getroot()
+    assert Counter(g.get("class") for g in root.iter(f"{SVG}g"))["node module"] == 8
+    texts = {t.text for t in root.iter(f"{SVG}text")}
+    assert "x (input batch)" in texts and any(text.startswith("collapsed by module") for text in texts)
 
 
 def test_a_jupyter_display_without_dot_says_how_to_install_it(monkeypatch):
