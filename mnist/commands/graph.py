@@ -3,8 +3,8 @@
 The batch is the first --batch-size MNIST test images (for an MLP, when its layers run from 784
 pixels to 10 classes; other sizes get seeded random inputs in [0, 1) and random labels below the
 last size). A graph of more than 16 ops (the CNN's) is drawn with each module as one node unless
---no-collapse says otherwise. Formats: .svg, .png and .pdf need Graphviz's `dot`; .dot (DOT text)
-needs nothing.
+--no-collapse says otherwise: tinygrad_np.viz.draw_graph's default. Formats: .svg, .png and .pdf
+need Graphviz's `dot`; .dot (DOT text) needs nothing.
 
 With --walk, draw instead the walk backward() takes through that graph, one picture per step:
 --out walk.html (a page with buttons, arrow keys and play), walk.gif, or a folder name without a
@@ -26,7 +26,6 @@ from tinygrad_np.nn.functional import cross_entropy
 from tinygrad_np.viz.walk import walk_format
 
 PIXELS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]
-MAX_EXPANDED_OPS = 16  # beyond this many op nodes, a picture of every op is too big to read
 MAX_CNN_BATCH = 64
 
 
@@ -52,7 +51,7 @@ def add_parser(subparsers) -> None:
                         help="run backward() and show every tensor's gradient shape and norm")
     parser.add_argument("--collapse", action=argparse.BooleanOptionalAction, default=None,
                         help=f"draw each layer as a single node (default: when the graph has more than "
-                             f"{MAX_EXPANDED_OPS} ops)")
+                             f"{viz.MAX_EXPANDED_OPS} ops)")
     parser.add_argument("--direction", choices=viz.DIRECTIONS, default="TB",
                         help="TB: top to bottom, LR: left to right")
     parser.add_argument("--seed", type=arguments.non_negative_int, default=0,
@@ -112,14 +111,8 @@ def run(args) -> int:
     if args.grads:
         viz.retain_grads(loss)
         loss.backward()
-
-    def draw(collapse: bool):
-        return viz.draw_graph(loss, model, names={"x (input batch)": x, "loss": loss}, grads=args.grads,
-                              collapse=collapse, direction=args.direction)
-
-    picture = draw(bool(args.collapse))
-    if args.collapse is None and picture.source.count("class=op") > MAX_EXPANDED_OPS:
-        picture = draw(True)
+    picture = viz.draw_graph(loss, model, names={"x (input batch)": x, "loss": loss}, grads=args.grads,
+                             collapse=args.collapse, direction=args.direction)
     try:
         content = viz.render_bytes(picture, viz.format_of(args.out))
     except viz.DotNotFoundError as error:

@@ -4,9 +4,11 @@ Node ids are documented: `tN` is the N-th tensor in input-before-output order an
 that computed it, so the expected graphs below are written out edge by edge.
 """
 import contextlib
+import importlib.util
 import itertools
 import re
 import shutil
+import warnings
 import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from pathlib import Path
@@ -36,8 +38,8 @@ class Picture:
 
     def __init__(self, graph):
         self.nodes, self.edges, self.edge_attributes, self.frames = {}, [], [], {}
-        self.graph_attributes = {}
-        open_frames, frame_ids = [], {}
+        self.graph_attributes, self.frame_labels = {}, {}
+        open_frames, frame_ids = [], self.frame_labels  # frame_labels: cluster_K -> its label
         for line in graph.source.splitlines()[1:-1]:
             line = line.strip()
             if match := re.fullmatch(r"subgraph (cluster_\d+) \{", line):
@@ -50,10 +52,12 @@ class Picture:
             elif match := re.fullmatch(r"(\w+) \[(.*)\]", line):
                 attributes = parse_attributes(match[2])
                 if match[1] == "graph":
-                    self.graph_attributes = attributes
+                    self.graph_attributes.update(attributes)
                 elif match[1] not in ("node", "edge"):
                     attributes["frame"] = frame_ids[open_frames[-1]] if open_frames else None
                     self.nodes[match[1]] = attributes
+            elif not open_frames:  # more attributes of the whole picture (its label, compound=true)
+                self.graph_attributes.update(parse_attributes(line))
             else:  # a frame's own attributes
                 attributes = parse_attributes(line)
                 frame_ids[open_frames[-1]] = attributes["label"]
@@ -285,8 +289,8 @@ def test_mlp_has_one_frame_per_layer_holding_its_named_parameters_and_ops():
     assert picture.frames == {"layers.0: Linear": None, "layers.1: ReLU": None, "layers.2: Linear": None,
                               "layers.3: ReLU": None, "layers.4: Linear": None}
     assert picture.in_frame("layers.0: Linear") == [
-        "layers.0.weight | (6, 5) float32", "layers.0.bias | (5,) float32", "linear", "(4, 5) float32"]
-    assert picture.in_frame("layers.1: ReLU") == ["relu", "(4, 5) float32"]
+        "layers.0.weight | (6, 5) float32", "layers.0.bias | (5,) float32", "linear", "layers.0 | (4, 5) float32"]
+    assert picture.in_frame("layers.1: ReLU") == ["relu", "layers.1 | (4, 5) float32"]  # named after its maker
     assert picture.in_frame(None) == ["x | (4, 6) float32", "cross_entropy targets=int64[4]", "loss | scalar float32"]
     named = {picture.text(i).split(" | ")[0] for i, a in picture.nodes.items() if a["class"] == "leaf"}
     assert named == {name for name, _ in model.named_parameters()}
@@ -323,7 +327,7 @@ def test_nested_modules_frame_inside_their_parents_and_ops_go_to_the_innermost()
 
     assert picture.frames == {"Net": None, "block: Block": "Net", "block.linear: Linear": "block: Block"}
     assert picture.in_frame("block: Block") == [
-        "tanh", "(4, 2) float32", "scalar float32", "mul", "(4, 2) float32"]
+        "tanh", "(4, 2) float32", "scalar float32", "mul", "block | (4, 2) float32"]
     assert picture.in_frame("Net") == ["sum", "scalar float32"]
     assert picture.in_frame(None) == ["(4, 3) float32"]  # the input is nobody's
 
@@ -371,6 +375,139 @@ def test_recording_is_off_outside_the_block_even_after_an_error():
     with pytest.raises(ZeroDivisionError), viz.record_modules():
         raise ZeroDivisionError
     assert module_lib.forward_hooks == []
+
+
+# ---- big graphs: collapsed by default, names from the model, inputs whose ops were not recorded ----
+
+def cnn_loss(record=True):
+    """A small CNN's loss on an input built by indexing a constant, as a data loader does."""
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, rng=rng), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 4, 3, rng=rng),
+                          nn.ReLU(), nn.Flatten(), nn.Linear(16, 3, rng=rng))
+    data = Tensor(rng.random((5, 1, 10, 10)), dtype=np.float32)
+    x = data[np.array([0, 3])]  # no op recorded: nothing here needs a gradient
+    with viz.record_modules() if record else contextlib.nullcontext():
+        loss = cross_entropy(model(x), np.array([0, 2]))
+    return model, x, loss
+
+
+def test_a_big_graph_is_drawn_module_by_module_by_default_and_says_how_to_expand_it():
+    model, x, loss = cnn_loss()
+    expanded = Picture(viz.draw_graph(loss, model, collapse=False))
+    ops = expanded.kinds()["op"]
+    assert ops > viz.MAX_EXPANDED_OPS and "module" not in expanded.kinds()
+    assert "label" not in expanded.graph_attributes
+
+    picture = Picture(viz.draw_graph(loss, model))
+    modules = [picture.text(i).split(" | ")[0] for i, a in picture.nodes.items() if a["class"] == "module"]
+    assert sorted(modules) == ["0: Conv2d", "1: ReLU", "2: MaxPool2d", "3: Conv2d", "4: ReLU", "5: Flatten",
+                               "6: Linear"]
+    assert picture.graph_attributes["label"] == (
+        f"collapsed by module ({ops} ops in 7 modules): collapse=False draws every op")
+    assert picture.nodes == Picture(viz.draw_graph(loss, model, collapse=True)).nodes
+
+
+def test_a_small_graph_and_one_without_recorded_modules_stay_expanded():
+    model, x, loss = mlp_loss()
+    assert viz.MAX_EXPANDED_OPS >= Picture(viz.draw_graph(loss, model)).kinds()["op"] == 6
+    assert "module" not in Picture(viz.draw_graph(loss, model)).kinds()
+
+    model, x, loss = cnn_loss(record=False)  # nothing says which module made which op
+    picture = Picture(viz.draw_graph(loss, model))
+    assert picture.kinds()["op"] > viz.MAX_EXPANDED_OPS and "module" not in picture.kinds()
+
+
+def test_buffers_tensor_attributes_and_module_results_are_named_by_their_path():
+    class Scaled(nn.Module):
+        def __init__(self):
+            self.layers = nn.Sequential(nn.Linear(3, 2, rng=np.random.default_rng(0)), nn.BatchNorm1d(2))
+            self.scale = Tensor([0.5, 2.0])  # a constant kept as an attribute, not a parameter
+
+        def forward(self, x):
+            return self.layers(x) * self.scale
+
+    model = Scaled().eval()  # eval: batch norm reads its running_mean buffer
+    with viz.record_modules():
+        out = model(Tensor(np.ones((4, 3)), dtype=np.float32)).sum()
+    picture = Picture(viz.draw_graph(out, model))
+
+    named = {picture.text(i).split(" | ")[0]: a["class"] for i, a in picture.nodes.items()
+             if a["label"].startswith("<B>")}
+    assert named == {"layers.0.weight": "leaf", "layers.0.bias": "leaf", "layers.0": "intermediate",
+                     "layers.1.running_mean": "constant", "layers.1.weight": "leaf", "layers.1.bias": "leaf",
+                     "layers.1": "intermediate", "scale": "constant"}
+    running_mean = picture.named("layers.1.running_mean")
+    assert picture.nodes[running_mean]["frame"] == "layers.1: BatchNorm1d"
+    assert picture.text([head for tail, head in picture.edges if tail == running_mean][0]) == "sub"
+
+
+def load_example(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    return example
+
+
+def test_a_gradient_graph_drawn_on_its_own_names_the_weights_of_the_recorded_model():
+    attention = load_example("attention")
+    rng = np.random.default_rng(0)
+    model = attention.RunningMean(dim=8, heads=2, rng=rng)
+    values = Tensor(rng.standard_normal((2, 3)), dtype=np.float32)
+    with viz.record_modules():
+        loss = nn.MSELoss()(model(values), np.cumsum(values.data, axis=1))
+    loss.backward(create_graph=True)
+    weight_grad = model.block.attention.query.weight.grad
+    picture = Picture(viz.draw_graph(weight_grad, collapse=False))  # no module: the recorded one names
+
+    leaves = {picture.text(i).split(" | ")[0] for i, a in picture.nodes.items() if a["class"] == "leaf"}
+    assert leaves == {name for name, _ in model.named_parameters()}
+    results = {picture.text(i).split(" | ")[0] for i, a in picture.nodes.items()
+               if a["class"] == "intermediate" and a["label"].startswith("<B>")}
+    assert {"block.attention.query", "block.attention.key", "block.norm1", "block.mlp.1"} <= results
+    assert picture.nodes == Picture(viz.draw_graph(weight_grad, model, collapse=False)).nodes
+
+
+def test_a_named_input_whose_ops_were_not_recorded_goes_into_the_module_call_it_was_given_to():
+    model, x, loss = cnn_loss()
+    picture = Picture(viz.draw_graph(loss, model, names={"x": x}, collapse=False))
+
+    x_id = picture.named("x")
+    assert picture.nodes[x_id]["class"] == "constant" and picture.nodes[x_id]["frame"] is None
+    assert picture.text(x_id) == "x | (2, 1, 10, 10) float32"
+    ((head, style),) = [(h, a) for (t, h), a in zip(picture.edges, picture.edge_attributes, strict=True) if t == x_id]
+    assert style["style"] == "dashed" and picture.graph_attributes["compound"] == "true"
+    assert picture.frame_labels[style["lhead"]] == picture.nodes[head]["frame"] == "0: Conv2d"
+
+    unframed = Picture(viz.draw_graph(loss, model, names={"x": x}, clusters=False, collapse=False))
+    x_id = unframed.named("x")
+    assert [unframed.text(h) for t, h in unframed.edges if t == x_id] == ["matmul"]  # it reads x's columns
+    collapsed = Picture(viz.draw_graph(loss, model, names={"x": x}))
+    assert [collapsed.text(h).split(" | ")[0] for t, h in collapsed.edges if t == collapsed.named("x")] == [
+        "0: Conv2d"]
+
+
+def test_a_name_that_matches_no_node_is_warned_about_and_names_that_match_are_not():
+    model, x, loss = cnn_loss(record=False)
+    with pytest.warns(UserWarning, match=r"names \['x'\] match no node of the graph: .*record_modules") as caught:
+        picture = Picture(viz.draw_graph(loss, model, names={"x": x, "loss": loss}))
+    assert len(caught) == 1 and caught[0].filename == __file__  # points at the caller's line
+    assert picture.nodes[picture.named("loss")]["class"] == "output"
+    with pytest.warns(UserWarning, match=r"names \['a', 'stray'\]"):
+        viz.draw_graph(loss, model, names={"stray": Tensor(np.ones(2)), "a": leaf(3), "loss": loss})
+
+    model, x, loss = cnn_loss()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        viz.draw_graph(loss, model, names={"x": x, "loss": loss})
+        model, x, loss = mlp_loss(record=False)
+        viz.draw_graph(loss, model, names={"x": x, "loss": loss})
+
+
+def test_the_walk_draws_every_op_of_a_big_graph():
+    model, x, loss = cnn_loss()
+    steps = viz.backward_steps(loss, model, names={"x": x})
+    assert all("class=module" not in step.graph.source for step in steps[:2])
+    assert steps[0].graph.source.count("class=op") > viz.MAX_EXPANDED_OPS
 
 
 # ---- rendering ----------------------------------------------------------------------------------
@@ -431,6 +568,16 @@ def test_cli_collapse_and_dropout(tmp_path):
     assert source.count("class=module") == 4 and "layers.2: Dropout" in source
 
 
+@pytest.mark.parametrize("flag, modules", [([], 8), (["--no-collapse"], 0), (["--collapse"], 8)])
+def test_cli_passes_its_collapse_flag_to_the_library_and_draws_the_cnn_input(tmp_path, flag, modules):
+    out = tmp_path / "cnn.dot"
+    assert main(["graph", "--model", "cnn", "--batch-size", "1", "--out", str(out), *flag]) == 0
+    source = out.read_text()
+    assert source.count("class=module") == modules
+    assert ("collapsed by module" in source) == (flag == [])  # only the automatic collapse says so
+    assert "<B>x (input batch)</B><BR/>(1, 1, 28, 28) float32" in source  # its unfolding is not recorded
+
+
 @needs_dot
 def test_cli_draws_real_mnist_images_as_svg(tmp_path):
     out = tmp_path / "mlp.svg"
@@ -468,7 +615,13 @@ def test_the_documented_picture_exists_and_the_legend_names_its_command():
     root = ElementTree.parse(ROOT / "docs" / "mlp-graph.svg").getroot()
     classes = Counter(g.get("class") for g in root.iter(f"{SVG}g"))
     assert classes["cluster"] == 5 and classes["node leaf"] == 6
-    assert {"layers.0.weight", "layers.4.bias"} <= {t.text for t in root.iter(f"{SVG}text")}
+    assert {"layers.0.weight", "layers.4.bias", "layers.3"} <= {t.text for t in root.iter(f"{SVG}text")}
+
+    assert "python -m mnist graph --out docs/cnn-graph.svg --model cnn --grads" in legend and "cnn-graph.svg" in legend
+    root = ElementTree.parse(ROOT / "docs" / "cnn-graph.svg").getroot()
+    assert Counter(g.get("class") for g in root.iter(f"{SVG}g"))["node module"] == 8
+    texts = {t.text for t in root.iter(f"{SVG}text")}
+    assert "x (input batch)" in texts and any(text.startswith("collapsed by module") for text in texts)
 
 
 def test_a_jupyter_display_without_dot_says_how_to_install_it(monkeypatch):

@@ -3,8 +3,6 @@ import html
 
 import numpy as np
 
-from tinygrad_np.tensor import Tensor
-
 STYLES = {
     "leaf": {"shape": "box", "style": "filled", "fillcolor": "lightblue"},
     "constant": {"shape": "box", "style": "dashed", "color": "gray45", "fontcolor": "gray35"},
@@ -21,12 +19,8 @@ class Labeller:
     """HTML-like labels and styles: bold name, shape and dtype, then values and gradients."""
 
     def __init__(self, tree, names, grads, values, max_values):
-        self.tree, self.grads, self.values, self.max_values = tree, grads, values, max_values
-        self.names = dict(tree.parameter_names)
-        for name, tensor in (names or {}).items():
-            if not isinstance(tensor, Tensor):
-                raise TypeError(f"names[{name!r}] must be a Tensor, got {type(tensor).__name__}")
-            self.names[id(tensor)] = name
+        """names: a graph.Names, what each tensor is called."""
+        self.tree, self.names, self.grads, self.values, self.max_values = tree, names, grads, values, max_values
 
     def attributes(self, kind, item) -> dict:
         if kind == "op":
@@ -34,7 +28,7 @@ class Labeller:
         elif kind == "module":
             lines, alarm = self._module_lines(item)
         else:
-            name = self.names.get(id(item))
+            name = self.names(item)
             lines, alarm = self._tensor_lines(item, heading=f"<B>{html.escape(name)}</B>" if name else None)
         attributes = {"label": f"<{'<BR/>'.join(lines)}>", "class": kind, **STYLES[kind]}
         if kind != "leaf":
@@ -66,7 +60,7 @@ class Labeller:
         if ops:
             lines.append(f'<FONT COLOR="gray30">{html.escape(", ".join(ops))}</FONT>')
         alarm = False
-        entries = [(item, self.names.get(id(item), "leaf").rpartition(".")[2] + " ")
+        entries = [(item, (self.names(item) or "leaf").rpartition(".")[2] + " ")
                    for kind, item in node.inside if kind == "leaf"]
         for tensor, prefix in entries + [(tensor, "out ") for tensor in node.handed_out]:
             tensor_lines, tensor_alarm = self._tensor_lines(tensor, prefix=prefix)

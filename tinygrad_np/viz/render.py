@@ -1,18 +1,25 @@
 """Drawing with Graphviz: `draw_graph` builds a `graphviz.Digraph`, `save`/`render_bytes` turn it
 into SVG, PNG or PDF through Graphviz's `dot` (or DOT text, which needs nothing installed)."""
 import itertools
+import warnings
 from pathlib import Path
 
 import graphviz
 
 from tinygrad_np.autograd.graph import topological_order
 from tinygrad_np.tensor import Tensor
-from tinygrad_np.viz.graph import ModuleTree, nodes_and_edges
+from tinygrad_np.viz.graph import ModuleTree, Names, handed_inputs, nodes_and_edges, tensor_ids
 from tinygrad_np.viz.graph import collapse as collapse_modules
 from tinygrad_np.viz.labels import Labeller
 
 CLUSTER_STYLE = {"style": "rounded,dashed", "color": "gray50", "fontcolor": "gray30"}
 DIRECTIONS = ("TB", "LR")
+# collapse=None draws each module as one node above this many ops. Expanded, a top-to-bottom picture
+# grows about 200 px an op (at 96 dpi; left to right, 380 px): 16 ops, an 8-layer MLP's step, make
+# 3,250 px, three screens, and fitted to one screen its 11 pt labels shrink below 4 pt. The default
+# CNN's step has 21 ops (2,800 x 880 px expanded, 9,200 px wide left to right; collapsed 1,390 x 930);
+# the 784-32-16-10 MLP's has 6 and reads well expanded.
+MAX_EXPANDED_OPS = 16
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 
 
@@ -32,15 +39,21 @@ class GraphPicture(graphviz.Digraph):
 
 
 def draw_graph(output, module=None, *, names=None, grads=False, values=False, max_values=16,
-               clusters=True, collapse=False, direction="TB", restyle=None) -> graphviz.Digraph:
+               clusters=True, collapse=None, direction="TB", restyle=None) -> graphviz.Digraph:
     """The graph that produced `output` (a Tensor, or a list of them), from the inputs down to it.
 
-    module: names its parameters by dotted path (`layers.0.weight`) and its sub-modules' frames.
-    names: {label: tensor} for other tensors worth naming, e.g. {"x": x, "loss": loss}.
+    module: names its parameters, buffers and other Tensor attributes by dotted path
+    (`layers.0.weight`, `layers.1.running_mean`), the tensor each sub-module's recorded call
+    returned by the sub-module's path (`layers.3`), and its sub-modules' frames. Without one, the
+    outermost module whose call record_modules() recorded names them.
+    names: {label: tensor} for other tensors worth naming, e.g. {"x": x, "loss": loss}; a named
+    tensor the graph does not hold is drawn anyway when it was an argument of a recorded module call
+    (a conv's input batch: its unfolding is not recorded), else a UserWarning says it matched no node.
     grads: add each stored gradient's shape and norm (after backward(); see retain_grads).
     values: add the values, and gradients, of tensors with at most `max_values` entries.
     clusters: frame each module's nodes (its ops need record_modules(); parameters do not).
-    collapse: draw each module as one node instead, for big graphs.
+    collapse: draw each module as one node; None (the default) does so when the graph has more than
+    MAX_EXPANDED_OPS ops and record_modules() told which module made them, and says so in the picture.
     direction: "TB" (top to bottom) or "LR" (left to right).
     restyle: `restyle(kind, item, attributes) -> attributes`, called for every node (item: the
     Tensor, the Function, or the collapsed module), to mark or annotate some of them; the
@@ -51,20 +64,56 @@ def draw_graph(output, module=None, *, names=None, grads=False, values=False, ma
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {DIRECTIONS}, got {direction!r}")
     roots = as_roots(output)
-    tree = ModuleTree(module)
-    labeller = Labeller(tree, names, grads, values, max_values)
-    nodes, edges = nodes_and_edges(topological_order(roots), {id(root) for root in roots}, tree)
-    if collapse:
+    order = topological_order(roots)
+    tree = ModuleTree.of(module, order)
+    namer = Names(tree, names)
+    root_ids = {id(root) for root in roots}
+    nodes, edges = nodes_and_edges(order, root_ids, tree)
+    handed = handed_inputs(nodes, edges, (names or {}).values(), root_ids)
+    _warn_unmatched(names, nodes)
+    ops = sum(kind == "op" for kind, _, _ in nodes.values())
+    made_by_modules = any(kind == "op" and owner is not None for kind, _, owner in nodes.values())
+    auto = collapse is None and ops > MAX_EXPANDED_OPS and made_by_modules
+    if collapse or auto:
         nodes, edges = collapse_modules(nodes, edges)
     graph = GraphPicture(
         graph_attr={"rankdir": direction, "fontname": "Helvetica", "fontsize": "11",
                     "nodesep": "0.25", "ranksep": "0.3"},
         node_attr={"fontname": "Helvetica", "fontsize": "11", "margin": "0.12,0.04", "height": "0.3"},
         edge_attr={"arrowsize": "0.7", "color": "gray30"})
-    _add_nodes(graph, nodes, tree, labeller, clusters, restyle)
-    for tail, head in edges:
-        graph.edge(tail, head, **_edge_style(nodes[tail], nodes[head], clusters))
+    if auto:  # say so, and how to undo it
+        modules = sum(kind == "module" for kind, _, _ in nodes.values())
+        graph.attr(label=f"collapsed by module ({ops} ops in {modules} modules): collapse=False draws every op",
+                   labelloc="t", labeljust="l", fontcolor="gray30")
+    frames = _add_nodes(graph, nodes, tree, Labeller(tree, namer, grads, values, max_values), clusters, restyle)
+    _add_edges(graph, nodes, edges, clusters, handed, frames)
     return graph
+
+
+def _add_edges(graph, nodes, edges, clusters, handed, frames) -> None:
+    """Declare the edges; those from a handed input (graph.handed_inputs) are dashed and end at the
+    border of the frame they go into, aimed at its first node so that the input sits above it."""
+    if handed and frames:
+        graph.attr(compound="true")  # lets an edge end at a frame's border (lhead)
+    for tail, head in edges:
+        style = _edge_style(nodes[tail], nodes[head], clusters)
+        if tail in handed:
+            style["style"] = "dashed"
+            owner = nodes[head][2]
+            if id(owner) in frames:
+                style["lhead"] = frames[id(owner)]
+                head = next(node_id for node_id, node in nodes.items() if node[2] is owner)
+        graph.edge(tail, head, **style)
+
+
+def _warn_unmatched(names, nodes) -> None:
+    drawn = tensor_ids(nodes)
+    unmatched = {label for label, tensor in (names or {}).items() if id(tensor) not in drawn}
+    if unmatched:
+        warnings.warn(f"draw_graph: names {sorted(unmatched)} match no node of the graph: a tensor is drawn "
+                      "when the output was computed from it by recorded ops (ops on tensors that need no "
+                      "gradient are not recorded), or when it went into a module call recorded by "
+                      "viz.record_modules()", UserWarning, stacklevel=3)
 
 
 def _edge_style(tail, head, clusters) -> dict:
@@ -84,8 +133,9 @@ def as_roots(output) -> list:
     return roots
 
 
-def _add_nodes(graph, nodes, tree, labeller, clusters, restyle=None) -> None:
-    """Declare the nodes, each module's inside a frame nested in its nearest framed parent's."""
+def _add_nodes(graph, nodes, tree, labeller, clusters, restyle=None) -> dict:
+    """Declare the nodes, each module's inside a frame nested in its nearest framed parent's.
+    Returns id(module) -> the name of its frame (`cluster_K`)."""
     framed = {}
     if clusters:
         framed = {id(owner): owner for _, _, owner in nodes.values() if owner is not None}
@@ -96,7 +146,7 @@ def _add_nodes(graph, nodes, tree, labeller, clusters, restyle=None) -> None:
         subframes.setdefault(None if parent is None else id(parent), []).append(frame_id)
     for node_id, (_, _, owner) in nodes.items():
         contents.setdefault(id(owner) if id(owner) in framed else None, []).append(node_id)
-    frame_numbers = itertools.count()
+    frame_numbers, frame_names = itertools.count(), {}
 
     def fill(target, key):
         for node_id in contents.get(key, ()):
@@ -104,11 +154,13 @@ def _add_nodes(graph, nodes, tree, labeller, clusters, restyle=None) -> None:
             attributes = labeller.attributes(kind, item)
             target.node(node_id, **(attributes if restyle is None else restyle(kind, item, attributes)))
         for frame_id in subframes.get(key, ()):
-            with target.subgraph(name=f"cluster_{next(frame_numbers)}") as frame:
+            frame_names[frame_id] = f"cluster_{next(frame_numbers)}"
+            with target.subgraph(name=frame_names[frame_id]) as frame:
                 frame.attr(label=tree.title(framed[frame_id]), labeljust="l", **CLUSTER_STYLE)
                 fill(frame, frame_id)
 
     fill(graph, None)
+    return frame_names
 
 
 INSTALL_HINT = ("Graphviz's `dot` program is not installed, and it is needed for {format} pictures. "

@@ -24,7 +24,7 @@ import numpy as np
 from tinygrad_np.autograd.gradients import _seeds
 from tinygrad_np.autograd.walk import Step, backprop
 from tinygrad_np.tensor import Tensor
-from tinygrad_np.viz.graph import ModuleTree
+from tinygrad_np.viz.graph import ModuleTree, Names
 from tinygrad_np.viz.labels import GRAD_COLOR, _array_text, _grad_summary
 from tinygrad_np.viz.render import draw_graph, render_bytes
 
@@ -56,21 +56,21 @@ def backward_steps(output: Tensor, module=None, *, gradient=None, names: Optiona
     """
     seeds = _seeds("backward_steps()", [output], gradient, False)
     walked = list(backprop([output], seeds))
-    namer = _Namer(module, names)
+    namer = _Namer(Names(ModuleTree.of(module, [step.tensor for step in walked]), names))
     return [_walk_step(number, walked, output, module, names, namer, max_values, direction)
             for number in range(1, len(walked) + 1)]
 
 
 class _Namer:
-    """What the text calls a tensor: its parameter path or given name, else its op and shape."""
+    """What the text calls a tensor: its name in the picture, else its op and shape."""
 
-    def __init__(self, module, names):
-        self.names = dict(ModuleTree(module).parameter_names)
-        self.names.update({id(tensor): name for name, tensor in (names or {}).items()})
+    def __init__(self, names: Names):
+        self.names = names
 
     def __call__(self, tensor: Tensor) -> str:
-        if id(tensor) in self.names:
-            return self.names[id(tensor)]
+        name = self.names(tensor)
+        if name is not None:
+            return name
         made_by = f"{tensor._ctx.name} output" if tensor._ctx is not None else "input"
         return f"{made_by} {tensor.shape}"
 
@@ -104,7 +104,7 @@ def _walk_step(number, walked, output, module, names, namer, max_values, directi
         attributes["label"] = attributes["label"][:-1] + "".join(f"<BR/>{line}" for line in extra) + ">"
         return attributes
 
-    graph = draw_graph(output, module, names=names, direction=direction, restyle=restyle)
+    graph = draw_graph(output, module, names=names, collapse=False, direction=direction, restyle=restyle)
     title = namer(step.tensor) if step.fn is None else _op_title(step, namer)
     formula = step.fn.formula if step.fn is not None else ""
     heading = f"step {number} of {len(walked)}: {title}" + (f"\n{formula}" if formula else "")
@@ -116,7 +116,7 @@ def _walk_step(number, walked, output, module, names, namer, max_values, directi
 
 
 def _op_title(step, namer) -> str:
-    return f"{step.fn.describe()} → {namer.names.get(id(step.tensor), step.tensor.shape)}"
+    return f"{step.fn.describe()} → {namer.names(step.tensor) or step.tensor.shape}"
 
 
 def _gradient_lines(grad, max_values, prefix) -> list:
