@@ -4,6 +4,7 @@ The run's folder gets the checkpoint (written after every epoch, so a stopped ru
 with --resume exactly where it stopped), the per-epoch history as JSON and CSV, the test metrics
 and the plots: learning curves, confusion matrix, the most confident mistakes.
 """
+import argparse
 import sys
 from dataclasses import fields
 from pathlib import Path
@@ -61,6 +62,8 @@ def add_parser(subparsers) -> None:
                        help="MLP hidden-layer activation")
     model.add_argument("--dropout", type=arguments.setting("dropout"), default=DEFAULTS.dropout, metavar="P",
                        help="MLP dropout probability after each hidden activation")
+    model.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=None,
+                       help="CNN: batch norm after each convolution " + _default("batch_norm"))
     opt = parser.add_argument_group("optimization")
     opt.add_argument("--epochs", type=arguments.setting("epochs"), default=None, metavar="N",
                      help="passes over the training set " + _default("epochs", "--resume: the run's own"))

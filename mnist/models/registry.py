@@ -28,6 +28,7 @@ class ModelKind:
     build: Callable[..., nn.Module]        # build(**settings, seed=, dtype=)
     settings: Callable[[object], dict]     # settings(train_config): the ones this kind uses
     parameter_shapes: Callable[[dict], dict]
+    buffer_shapes: Callable[[dict], dict]  # {name: (shape, dtype)} of the state_dict's other arrays
     input_size: Callable[[dict], int]      # values per example: 784 for 28x28 images
     num_classes: Callable[[dict], int]
     reference_layers: Callable[[dict], list]  # the closed-form network, spec i for `layers.<i>`
@@ -42,33 +43,45 @@ def _mlp_settings(config) -> dict:
 
 def _cnn_layers(settings: dict) -> list:
     (first, second), kernel = settings["channels"], settings["kernel_size"]
-    return [network.Conv2d(1, first, kernel), network.ReLU(), network.MaxPool2d(2),
-            network.Conv2d(first, second, kernel), network.ReLU(), network.MaxPool2d(2), network.Flatten(),
-            network.Linear(second * cnn.feature_side(kernel) ** 2, settings["classes"])]
+    layers: list = []
+    for fan_in, width in ((1, first), (first, second)):
+        layers.append(network.Conv2d(fan_in, width, kernel, bias=not settings["batch_norm"]))
+        layers += [network.BatchNorm2d(width)] if settings["batch_norm"] else []
+        layers += [network.ReLU(), network.MaxPool2d(2)]
+    return layers + [network.Flatten(), network.Linear(second * cnn.feature_side(kernel) ** 2, settings["classes"])]
 
 
-# The default CNN, the only one `train --model cnn` builds; its checkpoint records these settings.
-DEFAULT_CNN = {"channels": [32, 64], "kernel_size": 5, "classes": 10}
+def _cnn_settings(config) -> dict:
+    return {**DEFAULT_CNN, "batch_norm": config.batch_norm}
+
+
+# The default CNN: `train --model cnn` builds it, with or without batch norm (--no-batch-norm);
+# its checkpoint records these settings.
+DEFAULT_CNN = {"channels": [32, 64], "kernel_size": 5, "classes": 10, "batch_norm": True}
 
 KINDS = {
     "mlp": ModelKind(
         build=mlp.MLP, settings=_mlp_settings,
         parameter_shapes=lambda s: mlp.parameter_shapes(s["layer_sizes"], s["dropout"]),
+        buffer_shapes=lambda s: {},
         input_size=lambda s: s["layer_sizes"][0], num_classes=lambda s: s["layer_sizes"][-1],
         reference_layers=lambda s: network.dense_layers(s["layer_sizes"], s["activation"]),
         options=("layer_sizes", "activation", "dropout"), recipe={},
         description="fully connected layers (--layers, --activation, --dropout)"),
     "cnn": ModelKind(
-        build=cnn.CNN, settings=lambda config: DEFAULT_CNN,
-        parameter_shapes=lambda s: cnn.parameter_shapes(s["channels"], s["kernel_size"], s["classes"]),
+        build=cnn.CNN, settings=_cnn_settings,
+        parameter_shapes=lambda s: cnn.parameter_shapes(s["channels"], s["kernel_size"], s["classes"],
+                                                        s["batch_norm"]),
+        buffer_shapes=lambda s: cnn.buffer_shapes(s["channels"], s["batch_norm"]),
         input_size=lambda s: cnn.IMAGE_SIDE ** 2, num_classes=lambda s: s["classes"],
-        reference_layers=_cnn_layers, options=(),
+        reference_layers=_cnn_layers, options=("batch_norm",),
         # SGD as the MLP's (momentum 0.9, weight decay 5e-4, batch 128, per-step cosine) with half the
         # rate, Nesterov momentum, a half-epoch warm-up and standardized pixels: without the warm-up
         # the first steps at lr 0.05 blow the loss up to 100+ and the run never recovers.
-        recipe={"lr": 0.05, "nesterov": True, "warmup_epochs": 0.5, "standardize": True, "epochs": 10},
-        description="two 5x5 convolutions (32 and 64 channels) with ReLU and 2x2 max pooling, then a "
-                    "Linear layer"),
+        recipe={"lr": 0.05, "nesterov": True, "warmup_epochs": 0.5, "standardize": True, "epochs": 10,
+                "batch_norm": True},
+        description="two 5x5 convolutions (32 and 64 channels), each with batch norm (--no-batch-norm: "
+                    "without), ReLU and 2x2 max pooling, then a Linear layer"),
 }
 
 

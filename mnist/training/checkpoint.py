@@ -28,7 +28,7 @@ from mnist.training.run_record import RecordError, expected_arrays
 
 # 2: the record names the model's kind ({"kind": "mlp", "settings": {...}}, and config.model).
 # 1: MLPs only, the record's "model" being the MLP's settings; read by upgrading the record.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _RECORD_KEY = "record.json"
 MAX_RECORD_BYTES = 16 * 2**20  # JSON of some 80,000 epochs of history
 # What zipfile, zlib and NumPy's .npy header parser raise on bytes they cannot make sense of:
@@ -109,9 +109,11 @@ def _read_record(archive, info, path) -> dict:
         raise CheckpointError(f"{path}: the run record inside is corrupt: {error}") from None
     version = document.get("format_version") if isinstance(document, dict) else None
     if version == 1:
-        return _upgrade_from_format_1(document)
+        document, version = _upgrade_from_format_1(document), 2
+    if version == 2:
+        document, version = _upgrade_from_format_2(document), 3
     if version != FORMAT_VERSION:
-        raise CheckpointError(f"{path}: checkpoint format {version!r}, this program reads formats 1 and "
+        raise CheckpointError(f"{path}: checkpoint format {version!r}, this program reads formats 1 to "
                               f"{FORMAT_VERSION}")
     return document
 
@@ -120,11 +122,23 @@ def _upgrade_from_format_1(document: dict) -> dict:
     """A format-1 record (written before the model registry, when every model was an MLP) as
     format 2 says it: the same run, its model named. Fields of the wrong type are left as they
     are, for the record's checks to name."""
-    upgraded = {**document, "format_version": FORMAT_VERSION}
+    upgraded = {**document, "format_version": 2}
     if isinstance(document.get("model"), dict):
         upgraded["model"] = {"kind": "mlp", "settings": document["model"]}
     if isinstance(document.get("config"), dict):
         upgraded["config"] = {"model": "mlp", **document["config"]}
+    return upgraded
+
+
+def _upgrade_from_format_2(document: dict) -> dict:
+    """A format-2 record (written before the CNN had batch norm) as format 3 says it: the same run,
+    without batch norm."""
+    upgraded = {**document, "format_version": 3}
+    if isinstance(document.get("config"), dict):
+        upgraded["config"] = {**document["config"], "batch_norm": False}
+    model = document.get("model")
+    if isinstance(model, dict) and model.get("kind") == "cnn" and isinstance(model.get("settings"), dict):
+        upgraded["model"] = {**model, "settings": {**model["settings"], "batch_norm": False}}
     return upgraded
 
 

@@ -86,6 +86,7 @@ class TrainConfig:
     layer_sizes: tuple = DEFAULT_LAYER_SIZES
     activation: str = "relu"
     dropout: float = 0.0
+    batch_norm: bool = False  # the CNN's: batch norm after each convolution
     epochs: int = 10
     batch_size: int = 128
     optimizer: str = "sgd"
@@ -137,7 +138,7 @@ class TrainConfig:
         for name, choices in CHOICES.items():
             if getattr(self, name) not in choices:
                 raise SettingError(name, f"must be one of {', '.join(choices)}, got {getattr(self, name)!r}")
-        for name in ("nesterov", "standardize"):
+        for name in ("nesterov", "standardize", "batch_norm"):
             if not isinstance(getattr(self, name), bool):
                 raise SettingError(name, f"must be true or false, got {getattr(self, name)!r}")
         for name, allowed in RANGES.items():

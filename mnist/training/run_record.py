@@ -78,6 +78,7 @@ def expected_arrays(record) -> dict:
     _check_progress(record["progress"], config)
     shapes = kind.parameter_shapes(model["settings"])
     arrays = {f"param/{name}": (shape, PARAMETER_DTYPE) for name, shape in shapes.items()}
+    arrays.update({f"param/{name}": spec for name, spec in kind.buffer_shapes(model["settings"]).items()})
     arrays.update(_optimizer_arrays(record["optimizer"], config, list(shapes.values())))
     return arrays
 

@@ -124,7 +124,7 @@ def test_a_format_this_program_does_not_read_is_refused_naming_it(trained, versi
     _, path = trained
     rewrite(path, edit_record(lambda r: r.update(format_version=version)))
     message = assert_checkpoint_error(load_checkpoint, path)
-    assert f"checkpoint format {version!r}, this program reads formats 1 and {FORMAT_VERSION}" in message
+    assert f"checkpoint format {version!r}, this program reads formats 1 to {FORMAT_VERSION}" in message
 
 
 # ---- broken files --------------------------------------------------------------------------

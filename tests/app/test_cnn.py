@@ -6,6 +6,7 @@ import re
 import numpy as np
 import pytest
 from cli_runs import run_cli
+from test_checkpoint import edit_record, rewrite
 
 from mnist.data.dataset import load_dataset, to_features
 from mnist.models.cnn import CNN
@@ -24,10 +25,21 @@ from tinygrad_np.optim import Adam
 def test_the_registry_builds_the_default_cnn_the_reference_describes():
     model = build_model({"kind": "cnn", "settings": DEFAULT_CNN})
     shapes = {name: parameter.shape for name, parameter in model.named_parameters()}
-    assert shapes == KINDS["cnn"].parameter_shapes(DEFAULT_CNN)
+    assert list(shapes.items()) == list(KINDS["cnn"].parameter_shapes(DEFAULT_CNN).items())  # in order
     assert KINDS["cnn"].reference_layers(DEFAULT_CNN) == list(network.DEFAULT_CNN)
     assert [type(module).__name__ for module in model.layers] == [
+        "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Flatten", "Linear"]
+    buffers = {name: (value.shape, value.dtype) for name, value in model.state_dict().items() if name not in shapes}
+    assert buffers == KINDS["cnn"].buffer_shapes(DEFAULT_CNN)
+
+
+def test_without_batch_norm_the_cnn_is_the_one_checkpoints_of_format_2_hold():
+    settings = {**DEFAULT_CNN, "batch_norm": False}
+    model = build_model({"kind": "cnn", "settings": settings})
+    assert [type(module).__name__ for module in model.layers] == [
         "Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU", "MaxPool2d", "Flatten", "Linear"]
+    assert {name: p.shape for name, p in model.named_parameters()} == KINDS["cnn"].parameter_shapes(settings)
+    assert model.state_dict().keys() == KINDS["cnn"].parameter_shapes(settings).keys()
     assert model(Tensor(np.zeros((3, 1, 28, 28), np.float32))).shape == (3, 10)
 
 
@@ -127,7 +139,33 @@ def test_train_evaluate_predict_and_graph_work_for_a_cnn_checkpoint(tmp_path):
     status, _, stderr = run_cli("graph", "--model", "cnn", "--out", tmp_path / "cnn.dot")
     assert status == 0, stderr
     source = (tmp_path / "cnn.dot").read_text()
-    assert source.count("class=module") == 8 and "layers.3: Conv2d" in source  # collapsed by module
+    assert source.count("class=module") == 10 and "layers.4: Conv2d" in source  # collapsed by module
+
+
+def test_a_format_2_cnn_checkpoint_loads_as_the_cnn_without_batch_norm(tmp_path):
+    """Written before the CNN had batch norm: its record has no batch_norm setting."""
+    status, _, stderr = run_cli("train", "--model", "cnn", "--no-batch-norm", "--train-limit", "65",
+                                "--validation-size", "1", "--test-limit", "20", "--epochs", "1",
+                                "--batch-size", "32", "--out", tmp_path / "run")
+    assert status == 0, stderr
+    path = tmp_path / "run" / "checkpoint.npz"
+    parameters, _, record = load_checkpoint(path)
+
+    def as_format_2(document):
+        del document["config"]["batch_norm"], document["model"]["settings"]["batch_norm"]
+        document["format_version"] = 2
+    rewrite(path, edit_record(as_format_2))
+    old_parameters, _, upgraded = load_checkpoint(path)
+    assert upgraded == record
+    assert all(np.array_equal(old_parameters[name], value) for name, value in parameters.items())
+    status, stdout, stderr = run_cli("evaluate", "--checkpoint", path, "--out", tmp_path / "evaluated")
+    assert status == 0, stderr
+
+
+def test_batch_norm_is_refused_for_the_mlp():
+    status, _, stderr = run_cli("train", "--batch-norm")
+    assert status == 2
+    assert stderr.splitlines()[-1].endswith("argument --batch-norm: shapes another model than --model mlp")
 
 
 def test_options_of_the_mlp_are_refused_for_the_cnn():
