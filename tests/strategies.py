@@ -214,21 +214,26 @@ def _smallest_input(specs, axis):
 @st.composite
 def cnn_specs(draw, max_blocks=2, max_batch=4):
     """(specs, input_shape): 1..max_blocks blocks of Conv2d (kernel 1-5, stride 1-2, padding 0-2,
-    dilation 1-2, 1-3 channels), ReLU or Sigmoid, and a max pool, an average pool or none; then
-    Flatten and Linear to 2-4 classes. The input is just large enough, plus 0-3 rows and columns."""
+    dilation 1-2, 1-3 channels, with or without bias), a BatchNorm2d or not, ReLU or Sigmoid, and a
+    max pool, an average pool or none; then Flatten and Linear to 2-4 classes. The input is just
+    large enough, plus 0-3 rows and columns; a batch of 2 or more where a batch norm needs a variance."""
     channels = draw(st.integers(1, 3))
     specs, in_channels = [], channels
     for _ in range(draw(st.integers(1, max_blocks))):
         out_channels = draw(st.integers(1, 3))
         specs.append(network.Conv2d(in_channels, out_channels, draw(_side_pairs(1, 5)), stride=draw(_side_pairs(1, 2)),
-                                padding=draw(st.integers(0, 2)), dilation=draw(st.integers(1, 2))))
+                                padding=draw(st.integers(0, 2)), dilation=draw(st.integers(1, 2)),
+                                bias=draw(st.booleans())))
+        if draw(st.booleans()):
+            specs.append(network.BatchNorm2d(out_channels))
         specs.append(draw(st.sampled_from([network.ReLU(), network.Sigmoid()])))
         pool = draw(st.sampled_from([network.MaxPool2d, network.AvgPool2d, None]))
         if pool is not None:
             specs.append(pool(draw(st.integers(1, 3)), stride=draw(st.integers(1, 2))))
         in_channels = out_channels
-    windows = [spec for spec in specs if not isinstance(spec, (network.ReLU, network.Sigmoid))]
-    input_shape = (draw(st.integers(1, max_batch)), channels,
+    windows = [spec for spec in specs if isinstance(spec, (network.Conv2d, network.MaxPool2d, network.AvgPool2d))]
+    batch_norm = any(isinstance(spec, network.BatchNorm2d) for spec in specs)
+    input_shape = (draw(st.integers(2 if batch_norm else 1, max(max_batch, 2))), channels,
                    _smallest_input(windows, 0) + draw(st.integers(0, 3)),
                    _smallest_input(windows, 1) + draw(st.integers(0, 3)))
     shape = input_shape
@@ -241,15 +246,20 @@ def cnn_specs(draw, max_blocks=2, max_batch=4):
 @st.composite
 def cnns(draw, dtype=np.float64, max_blocks=2, max_batch=4):
     """(specs, params, X, Y): a `cnn_specs` network with He/Xavier weights times 0.5-2, biases of
-    scale 0-1, inputs N(0, 1) and one-hot labels, all drawn from one seed."""
+    scale 0-1, batch norm scales of 0.5-2 plus N(0, 0.5^2) noise (one per channel, so a channel mixed
+    up shows), inputs N(0, 1) and one-hot labels, all drawn from one seed."""
     specs, input_shape = draw(cnn_specs(max_blocks, max_batch))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     weight_scale, bias_scale = draw(st.sampled_from([0.5, 1.0, 2.0])), draw(st.sampled_from([0.0, 0.1, 1.0]))
     params = network.init_params(specs, seed=int(rng.integers(2**32)), dtype=np.float64)
+    batch_norm_scales = {f"layers.{index}.weight" for index, spec in enumerate(specs)
+                         if isinstance(spec, network.BatchNorm2d)}
     for name, value in params.items():
         value *= weight_scale
         if name.endswith(".bias"):
             value += bias_scale * rng.standard_normal(value.shape)
+        elif name in batch_norm_scales:
+            value += 0.5 * rng.standard_normal(value.shape)
     classes = specs[-1].out_features
     X, Y = rng.standard_normal(input_shape), np.eye(classes)[rng.integers(0, classes, input_shape[0])]
     return specs, {name: value.astype(dtype) for name, value in params.items()}, X.astype(dtype), Y.astype(dtype)

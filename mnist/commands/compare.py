@@ -6,19 +6,24 @@ steps in lockstep and the largest parameter divergence is reported. The exit sta
 relative difference exceeds the tolerance or is not finite, so the command doubles as a check.
 
 Both sides name their quantities alike (mnist.reference.network): parameter gradients by the
-autograd model's parameter names, intermediates as "layers.<i>.dZ" / "layers.<i>.dA" and "dX", so
-the check is a diff of two dicts, whatever the architecture. dZ and dA are the seed's per-example
-quantities (dZ^[L] = A - Y): autograd differentiates the batch mean J, so its gradients of Z and A
-are multiplied by the batch size m before comparing.
+autograd model's parameter names, intermediates as "layers.<i>.dZ" (the output of a layer with
+parameters: Conv2d, BatchNorm2d, Linear) / "layers.<i>.dA" and "dX", so the check is a diff of two
+dicts, whatever the architecture. dZ and dA are the seed's scaled quantities (dZ^[L] = A - Y):
+autograd differentiates the batch mean J, so its gradients of Z and A are multiplied by the batch
+size m before comparing. Batch norm runs in training mode on both sides (the batch's statistics).
 
 Kinks. Where the two forward passes, differing by rounding alone, put an entry on different sides
 of a ReLU's kink (one sees 1e-9, the other -1e-9) or pick a different maximum in a max-pool window
 (two entries within rounding of each other), the gradient at those entries follows a different
 branch: a difference of the size of the gradient itself, not rounding. Those entries are left out
 of the elementwise quantities they decide (the input gradient of that ReLU or pool, and, through
-the elementwise activations before it, the layers below), and counted under the table; sums over
-them (dW, db, the input gradients further down) keep them, within the tolerance. They are rare in
-float32 (a ReLU input within about 1e-7 of its scale from 0) and do not occur in float64 here.
+the elementwise activations before it, the layers below; through a batch norm too, whose input
+gradient takes each entry's own dZ whole and the channel's sums with weight 1/M), and counted under
+the table; sums over them (dW, db, a batch norm's sums, the input gradients further down) keep
+them, within the tolerance. They need a ReLU input within about 1e-7 of its scale from 0, or two
+window entries that close, in float32: rare without batch norm, a few per batch with it (it centres
+the ReLU's inputs on 0; the default CNN's first batch at seed 0 has two ReLU inputs and one max-pool
+window); none in float64 here.
 """
 import argparse
 import itertools
@@ -75,14 +80,18 @@ def autograd_pass(model: Any, X, Y) -> tuple[float, dict, dict]:
 
     A forward hook keeps each layer's output, so the model runs its own forward, whatever it is.
     `model` is one of the app's models: its layers sit in a Sequential named `layers`."""
-    if any(isinstance(module, nn.Dropout) for _, module in model.named_modules()):
+    modules = [module for _, module in model.named_modules()]
+    if any(isinstance(module, nn.Dropout) for module in modules):
         raise ValueError("compare needs a model without dropout: the reference network has none")
+    if any(isinstance(module, nn.BatchNorm2d) and not module.training for module in modules):
+        raise ValueError("compare needs batch norm in training mode: the reference normalizes by the batch's "
+                         "statistics")
     index_of = {id(module): index for index, (_, module) in enumerate(model.layers.named_children())}
     outputs = {}
 
     def keep(module, args, kwargs, output):
         if id(module) in index_of:
-            kind = "Z" if module.parameters() else "A"  # a Linear's or Conv2d's output is a pre-activation
+            kind = "Z" if module.parameters() else "A"  # a Linear's, Conv2d's or BatchNorm2d's output
             outputs[f"layers.{index_of[id(module)]}.{kind}"] = output.retain_grad()
 
     model.zero_grad()
@@ -109,6 +118,15 @@ def _gradient(tensor: Tensor, name: str) -> np.ndarray:
     return tensor.grad.data
 
 
+def load_parameters(model: nn.Module, params: dict) -> None:
+    """Copy the reference's parameters into the autograd model, every one of them (a KeyError names
+    any missing or unknown). Its buffers keep their values: batch norm's running statistics, which
+    training mode, the reference's, does not read."""
+    state = model.state_dict()
+    buffers = {name: state[name] for name, _ in model.named_buffers() if name in state}
+    model.load_state_dict({**buffers, **params})
+
+
 def sgd_step(model: nn.Module, optimizer: SGD, X, Y) -> float:
     """One autograd training step, the counterpart of network.train_step."""
     optimizer.zero_grad()
@@ -129,21 +147,33 @@ def differences(actual, expected) -> tuple:
     return absolute, (absolute / scale if scale else (0.0 if absolute == 0 else float("inf")))
 
 
+PARAMETER_LABELS = {"weight": "dW", "bias": "db"}
+BATCH_NORM_LABELS = {"weight": "dgamma", "bias": "dbeta"}
+
+
 def table_labels(specs) -> dict:
-    """{gradient name: (layer, quantity)}: the layers with parameters numbered from 1, as the seed
-    numbers them, each with dZ, dW, db and dA_prev (the gradient of its input); the gradient of any
-    other layer's output under that layer's name ("layers.1", "dA")."""
+    """{gradient name: (layer, quantity)}: the Conv2d and Linear layers numbered from 1, as the seed
+    numbers them, each with dZ, dW, db (if it has a bias) and dA_prev (the gradient of its input); a
+    batch norm under its own name with dZ, dgamma and dbeta ("layers.1", "dgamma"), and dA_prev
+    unless the layer before labels it; the gradient of any other layer's output under that layer's
+    name ("layers.2", "dA")."""
     labels: dict[str, tuple[int | str, str]] = {}
     layer = 0
     for index, spec in enumerate(specs):
         output = network.gradient_key(network.output_key(index, specs))
-        if spec.parameter_shapes():
+        label: int | str
+        if isinstance(spec, network.BatchNorm2d):
+            label, names = f"layers.{index}", BATCH_NORM_LABELS
+        elif spec.parameter_shapes():
             layer += 1
-            labels.update({output: (layer, "dZ"), f"layers.{index}.weight": (layer, "dW"),
-                           f"layers.{index}.bias": (layer, "db"),
-                           network.gradient_key(network.output_key(index - 1, specs)): (layer, "dA_prev")})
-        elif not (index + 1 < len(specs) and specs[index + 1].parameter_shapes()):
-            labels[output] = (f"layers.{index}", "dA")
+            label, names = layer, PARAMETER_LABELS
+        else:
+            if not (index + 1 < len(specs) and specs[index + 1].parameter_shapes()):
+                labels[output] = (f"layers.{index}", "dA")
+            continue
+        labels[output] = (label, "dZ")
+        labels.update({f"layers.{index}.{name}": (label, names[name]) for name in spec.parameter_shapes()})
+        labels.setdefault(network.gradient_key(network.output_key(index - 1, specs)), (label, "dA_prev"))
     return labels
 
 
@@ -177,14 +207,14 @@ def kink_flips(specs, autograd_cache: dict, hand_cache: dict) -> dict:
     flips: dict[str, np.ndarray] = {}
     for index in range(len(specs) - 1, -1, -1):
         spec, below = specs[index], network.output_key(index - 1, specs)
-        if not isinstance(spec, (network.ReLU, network.Sigmoid, network.MaxPool2d)):
+        if not isinstance(spec, (network.ReLU, network.Sigmoid, network.BatchNorm2d, network.MaxPool2d)):
             continue
         mine, theirs = autograd_cache[below], hand_cache[below]
         inherited = flips.get(network.gradient_key(network.output_key(index, specs)))
         if isinstance(spec, network.ReLU):
             flipped = (mine > 0) != (theirs > 0)
             flipped = flipped if inherited is None else flipped | inherited
-        elif isinstance(spec, network.Sigmoid):
+        elif isinstance(spec, (network.Sigmoid, network.BatchNorm2d)):  # the entry's own gradient, passed on
             flipped = inherited
         elif isinstance(spec, network.MaxPool2d):
             kernel, stride = cast(cnn.Pair, spec.kernel_size), cast(cnn.Pair, spec.stride)  # pairs once built
@@ -213,9 +243,9 @@ def parameter_divergence(model: nn.Module, params: dict) -> float:
     largest reference parameter. Not parameter by parameter: a bias whose gradient cancels to
     exactly 0 in one network can come out as 1e-19 in the other (the same terms summed in
     another order), which is rounding, not an infinite relative divergence."""
-    state = model.state_dict()
-    ours = np.concatenate([value.ravel() for value in state.values()])
-    theirs = np.concatenate([params[name].ravel() for name in state])
+    named = list(model.named_parameters())
+    ours = np.concatenate([parameter.data.ravel() for _, parameter in named])
+    theirs = np.concatenate([params[name].ravel() for name, _ in named])
     return differences(ours, theirs)[1]
 
 
@@ -341,7 +371,7 @@ def run(args) -> int:
     batches = mnist_batches(load_dataset(), args.batch_size, args.seed, dtype, rows=args.model == "mlp")
     first = next(batches)
     params = network.init_params(specs, seed=args.seed, dtype=dtype)
-    model.load_state_dict(params)
+    load_parameters(model, params)
 
     X, Y = first
     autograd_loss, autograd_cache, autograd_grads = autograd_pass(model, X, Y)
@@ -381,7 +411,7 @@ def failures(rows, divergence, tolerance: float, nonfinite: list) -> list:
     problems = []
     for layer, quantity, _, _, relative in rows:
         if not relative <= tolerance:
-            where = "the loss J" if quantity == "J" else f"layer {layer} {quantity}".replace("layer layers.", "layers.")
+            where = "the loss J" if quantity == "J" else describe(layer, quantity)
             problems.append(f"{where}: relative difference {relative:.3e}" + _beyond(relative, tolerance))
     failed_steps = [step for step, value in enumerate(divergence, start=1) if not value <= tolerance]
     if failed_steps:
@@ -392,15 +422,22 @@ def failures(rows, divergence, tolerance: float, nonfinite: list) -> list:
     return problems
 
 
+def describe(layer, quantity: str) -> str:
+    """'layer 1 dW' for a numbered layer, 'layers.1 dgamma' for one named by its module."""
+    return f"layer {layer} {quantity}".replace("layer layers.", "layers.")
+
+
 def _beyond(value: float, tolerance: float) -> str:
     return " is not finite" if not np.isfinite(value) else f" > tolerance {tolerance:.3e}"
 
 
 def nonfinite_parameters(model: nn.Module, params: dict, specs) -> list:
-    """'layer 1 W (autograd)' for every weight or bias holding NaN or Inf, in either network."""
+    """'layer 1 W (autograd)', 'layers.1 gamma (reference)' for every parameter holding NaN or Inf,
+    in either network."""
     labels = table_labels(specs)
-    return [f"layer {labels[name][0]} {labels[name][1][1:].upper()} ({side})"
-            for side, arrays in (("autograd", model.state_dict()), ("reference", params))
+    autograd = {name: parameter.data for name, parameter in model.named_parameters()}
+    return [f"{describe(labels[name][0], labels[name][1][1:])} ({side})"
+            for side, arrays in (("autograd", autograd), ("reference", params))
             for name, array in arrays.items() if not np.isfinite(array).all()]
 
 

@@ -44,10 +44,12 @@ def pad(A: np.ndarray, padding: Pair) -> np.ndarray:
 # ---- convolution -------------------------------------------------------------------------
 
 
-def conv2d(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray, stride: Pair, padding: Pair, dilation: Pair) -> np.ndarray:
+def conv2d(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray | None, stride: Pair, padding: Pair,
+           dilation: Pair) -> np.ndarray:
     """Z[n, o, y, x] = b[o] + sum_{c, i, j} W[o, c, i, j] A_pad[n, c, y s + i d, x s + j d]
 
-    A cross-correlation, as in PyTorch; one weighted sum over the image per kernel offset."""
+    A cross-correlation, as in PyTorch; one weighted sum over the image per kernel offset. b = None
+    is a convolution without bias (b = 0)."""
     A_pad = pad(A_prev, padding)
     kernel = W.shape[2:]
     out_hw = tuple(output_size(size, k, s, 0, d)
@@ -57,7 +59,8 @@ def conv2d(A_prev: np.ndarray, W: np.ndarray, b: np.ndarray, stride: Pair, paddi
     for i, j in kernel_offsets(kernel):
         rows, cols = offset_slices((i, j), stride, dilation, out_hw)
         Z_last += A_last[:, rows, cols] @ W[:, :, i, j].T
-    return Z_last.transpose(0, 3, 1, 2) + b[:, None, None]
+    Z = Z_last.transpose(0, 3, 1, 2)
+    return Z if b is None else Z + b[:, None, None]
 
 
 def conv2d_weight_gradient(A_prev: np.ndarray, dZ: np.ndarray, kernel: Pair, stride: Pair, padding: Pair,
@@ -99,8 +102,8 @@ def conv2d_input_gradient(dZ: np.ndarray, W: np.ndarray, input_hw: tuple[int, ..
     window reached (when s does not divide the span) get zero."""
     kernel = W.shape[2:]
     full_padding = tuple(d * (k - 1) for d, k in zip(dilation, kernel, strict=True))
-    dA_span = conv2d(dilate(dZ, stride), flip_kernel(W), np.zeros(W.shape[1], dtype=dZ.dtype),
-                     stride=(1, 1), padding=full_padding, dilation=dilation)
+    dA_span = conv2d(dilate(dZ, stride), flip_kernel(W), None, stride=(1, 1), padding=full_padding,
+                     dilation=dilation)
     (ph, pw), (height, width) = padding, input_hw
     dA_pad = np.zeros((*dA_span.shape[:2], height + 2 * ph, width + 2 * pw), dtype=dA_span.dtype)
     dA_pad[:, :, :dA_span.shape[2], :dA_span.shape[3]] = dA_span
@@ -157,6 +160,56 @@ def avg_pool2d_backward(dA: np.ndarray, input_shape: tuple[int, ...], kernel: Pa
         rows, cols = offset_slices(offset, stride, (1, 1), dA.shape[2:])
         dA_prev[:, :, rows, cols] += dA / (kernel[0] * kernel[1])
     return dA_prev
+
+
+# ---- batch norm ----------------------------------------------------------------------------
+# Training mode: per channel c, over the M = N H W values x[n, c, y, x] of the batch (axes 0, 2
+# and 3), as torch.nn.BatchNorm2d computes it. m is the batch size N, as everywhere in this file.
+
+CHANNEL_AXES = (0, 2, 3)
+
+
+def batch_statistics(A_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """mu_c = 1/M sum_{n, y, x} x[n, c, y, x],  sigma2_c = 1/M sum_{n, y, x} (x[n, c, y, x] - mu_c)^2
+
+    The biased variance (1/M, not 1/(M - 1)): the one batch norm normalizes by. Shapes (1, C, 1, 1)."""
+    mean = A_prev.mean(axis=CHANNEL_AXES, keepdims=True)
+    return mean, ((A_prev - mean) ** 2).mean(axis=CHANNEL_AXES, keepdims=True)
+
+
+def normalize(A_prev: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """(x_hat, s): x_hat = (x - mu_c) / s_c with s_c = sqrt(sigma2_c + eps); s is kept for the
+    input gradient."""
+    mean, variance = batch_statistics(A_prev)
+    std = np.sqrt(variance + eps)
+    return (A_prev - mean) / std, std
+
+
+def batch_norm(A_prev: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -> np.ndarray:
+    """Z[n, c, y, x] = gamma_c x_hat[n, c, y, x] + beta_c"""
+    X_hat, _ = normalize(A_prev, eps)
+    return gamma[:, None, None] * X_hat + beta[:, None, None]
+
+
+def batch_norm_weight_gradient(dZ: np.ndarray, X_hat: np.ndarray) -> np.ndarray:
+    """dgamma_c = 1/m sum_{n, y, x} dZ[n, c, y, x] x_hat[n, c, y, x]
+
+    (dbeta_c = 1/m sum_{n, y, x} dZ[n, c, y, x] is conv2d_bias_gradient: beta_c, like a convolution's
+    bias, enters every output of its channel with coefficient 1.)"""
+    return np.einsum("nchw,nchw->c", dZ, X_hat, optimize=True) / dZ.shape[0]
+
+
+def batch_norm_input_gradient(dZ: np.ndarray, A_prev: np.ndarray, gamma: np.ndarray, eps: float) -> np.ndarray:
+    """dA_prev = gamma_c / (M s_c) (M dZ - sum_{n, y, x} dZ - x_hat sum_{n, y, x} dZ x_hat)
+
+    Every x of a channel moves mu_c and sigma2_c, so each output reads every input of its channel:
+    the two sums are the gradient through the mean and through the variance. The formula is linear
+    in dZ, so it holds alike for dJ/dZ and for the reference's m dJ/dZ (mnist.reference.network)."""
+    X_hat, std = normalize(A_prev, eps)
+    M = A_prev.size // A_prev.shape[1]
+    total = dZ.sum(axis=CHANNEL_AXES, keepdims=True)
+    along_x_hat = (dZ * X_hat).sum(axis=CHANNEL_AXES, keepdims=True)
+    return gamma[:, None, None] / (M * std) * (M * dZ - total - X_hat * along_x_hat)
 
 
 # ---- flatten -------------------------------------------------------------------------------

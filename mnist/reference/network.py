@@ -3,18 +3,26 @@ the MLP's (mnist.reference.mlp). Each layer spec carries its formulas; forward a
 
 A network is a list of layer specs; spec i stands for the autograd model's `layers.<i>`:
 
-    params = init_params(DEFAULT_CNN, seed=0)            # {"layers.0.weight": ..., "layers.7.bias": ...}
+    params = init_params(DEFAULT_CNN, seed=0)            # {"layers.0.weight": ..., "layers.9.bias": ...}
     loss, cache = forward(params, DEFAULT_CNN, X, Y)     # X (N, 1, 28, 28), Y one-hot (N, 10)
     grads = backward(params, DEFAULT_CNN, cache, Y)      # grads["layers.0.weight"] is dJ/dW of layer 0
     sgd_update(params, grads, lr=0.1)
 
-Names. `cache` holds "X" (the input), the output of every layer i as "layers.<i>.Z" for a Conv2d or
-Linear (a pre-activation) and "layers.<i>.A" for any other layer, and "probabilities" (the softmax
-of the last output). `backward` names the gradient of a cache entry by putting a d before its last
-part ("layers.3.dZ", "layers.4.dA", and "dX" with input_gradient=True), and keys dW and db by the
-parameters' own names. As in mnist.reference.mlp, dW and db are gradients of the batch mean J, while
-dZ and dA are the per-example quantities of the seed (dZ of the last layer = A - Y), that is
-m dJ/dZ: autograd's gradients of intermediates times the batch size m.
+Names. `cache` holds "X" (the input), the output of every layer i as "layers.<i>.Z" for a layer
+with parameters and "layers.<i>.A" for any other layer, and "probabilities" (the softmax of the last
+output). A Conv2d's or Linear's Z is a pre-activation; so is a BatchNorm2d's, gamma x_hat + beta, the
+normalized pre-activation the activation after it reads (Ng's z tilde): the one rule "a layer with
+parameters outputs a Z" is also how `compare` names autograd's outputs. `backward` names the gradient
+of a cache entry by putting a d before its last part ("layers.4.dZ", "layers.6.dA", and "dX" with
+input_gradient=True), and keys the parameters' gradients by the parameters' own names (a
+BatchNorm2d's dgamma and dbeta are "layers.<i>.weight" and ".bias", as in PyTorch).
+
+Scales. As in mnist.reference.mlp, the parameters' gradients (dW, db, dgamma, dbeta) are gradients
+of the batch mean J, while dZ and dA are the seed's scaled quantities (dZ of the last layer = A - Y),
+m dJ/dZ: autograd's gradients of intermediates times the batch size m. Without batch norm, row n of
+dZ is example n's own dL_n/dZ_n. Batch norm couples the examples (each one's output depends on the
+whole batch's mean and variance), so below it that reading no longer holds; the definition m dJ/dZ
+does, and batch norm's input gradient, linear in dZ, has the same formula in either scale.
 """
 
 from dataclasses import dataclass
@@ -32,8 +40,9 @@ class Layer:
     """One entry of a network description: the formulas of one layer, on arrays.
 
     `forward(A_prev, params)` gives the layer's output; `input_gradient(d_out, A_prev, out, params)`
-    the gradient of its input from that of its output; `parameter_gradients(d_out, A_prev)` dW and
-    db keyed "weight" and "bias". `params` maps "weight"/"bias" to arrays."""
+    the gradient of its input from that of its output; `parameter_gradients(d_out, A_prev)` the
+    gradients of its parameters, keyed as `parameter_shapes()` keys them ("weight", "bias"). `params`
+    maps those names to arrays."""
     output_name: ClassVar[str] = "A"
 
     def output_shape(self, input_shape: tuple) -> tuple:
@@ -59,13 +68,15 @@ def _expect_images(layer: Layer, input_shape: tuple) -> None:
 
 @dataclass(frozen=True)
 class Conv2d(Layer):
-    """PyTorch's Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation), groups=1."""
+    """PyTorch's Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation, bias), groups=1.
+    bias=False: no "bias" parameter (a batch norm's shift after it does that job)."""
     in_channels: int
     out_channels: int
     kernel_size: int | Pair
     stride: int | Pair = 1
     padding: int | Pair = 0
     dilation: int | Pair = 1
+    bias: bool = True
     output_name: ClassVar[str] = "Z"
 
     def __post_init__(self):
@@ -86,19 +97,51 @@ class Conv2d(Layer):
         return (input_shape[0], self.out_channels, *out_hw)
 
     def parameter_shapes(self):
-        return {"weight": (self.out_channels, self.in_channels, *self.kernel_size), "bias": (self.out_channels,)}
+        weight = {"weight": (self.out_channels, self.in_channels, *self.kernel_size)}
+        return {**weight, "bias": (self.out_channels,)} if self.bias else weight
 
     def forward(self, A_prev, params):
-        return cnn.conv2d(A_prev, params["weight"], params["bias"], self.stride, self.padding, self.dilation)
+        return cnn.conv2d(A_prev, params["weight"], params.get("bias"), self.stride, self.padding, self.dilation)
 
     def input_gradient(self, d_out, A_prev, out, params):
         return cnn.conv2d_input_gradient(d_out, params["weight"], A_prev.shape[2:], self.stride, self.padding,
                                      self.dilation)
 
     def parameter_gradients(self, d_out, A_prev):
-        return {"weight": cnn.conv2d_weight_gradient(A_prev, d_out, self.kernel_size, self.stride, self.padding,
-                                                 self.dilation),
-                "bias": cnn.conv2d_bias_gradient(d_out)}
+        dW = cnn.conv2d_weight_gradient(A_prev, d_out, self.kernel_size, self.stride, self.padding, self.dilation)
+        return {"weight": dW, "bias": cnn.conv2d_bias_gradient(d_out)} if self.bias else {"weight": dW}
+
+
+@dataclass(frozen=True)
+class BatchNorm2d(Layer):
+    """PyTorch's BatchNorm2d(num_features, eps) in training mode: each channel normalized by the
+    batch's mean and biased variance, then scaled by "weight" (gamma, ones at first) and shifted by
+    "bias" (beta, zeros). No running statistics: training mode does not read them."""
+    num_features: int
+    eps: float = 1e-5
+    output_name: ClassVar[str] = "Z"
+
+    def output_shape(self, input_shape):
+        _expect_images(self, input_shape)
+        if input_shape[1] != self.num_features:
+            raise ValueError(f"{self} expects {self.num_features} channels, got shape {input_shape}")
+        if input_shape[0] * input_shape[2] * input_shape[3] < 2:
+            raise ValueError(f"{self} needs more than one value per channel for the batch's variance, "
+                             f"got shape {input_shape}")
+        return input_shape
+
+    def parameter_shapes(self):
+        return {"weight": (self.num_features,), "bias": (self.num_features,)}
+
+    def forward(self, A_prev, params):
+        return cnn.batch_norm(A_prev, params["weight"], params["bias"], self.eps)
+
+    def input_gradient(self, d_out, A_prev, out, params):
+        return cnn.batch_norm_input_gradient(d_out, A_prev, params["weight"], self.eps)
+
+    def parameter_gradients(self, d_out, A_prev):
+        X_hat, _ = cnn.normalize(A_prev, self.eps)
+        return {"weight": cnn.batch_norm_weight_gradient(d_out, X_hat), "bias": cnn.conv2d_bias_gradient(d_out)}
 
 
 @dataclass(frozen=True)
@@ -205,8 +248,10 @@ class Linear(Layer):
         return {"weight": mlp.weight_gradient(A_prev, d_out), "bias": mlp.bias_gradient(d_out)}
 
 
-DEFAULT_CNN = (Conv2d(1, 32, 5), ReLU(), MaxPool2d(2), Conv2d(32, 64, 5), ReLU(), MaxPool2d(2), Flatten(),
-               Linear(1024, 10))
+# The app's default CNN (mnist.models.cnn with batch_norm=True): each convolution's bias is left to the
+# batch norm's shift after it.
+DEFAULT_CNN = (Conv2d(1, 32, 5, bias=False), BatchNorm2d(32), ReLU(), MaxPool2d(2),
+               Conv2d(32, 64, 5, bias=False), BatchNorm2d(64), ReLU(), MaxPool2d(2), Flatten(), Linear(1024, 10))
 
 
 def dense_layers(layer_sizes, activations) -> list:
@@ -317,24 +362,33 @@ def train_step(params: dict, specs, X, Y, lr: float) -> float:
     return loss
 
 
+def _relu_follows(specs, index: int) -> bool:
+    """Whether a ReLU reads layer `index`'s output, directly or through batch norms."""
+    after = [spec for spec in specs[index + 1:] if not isinstance(spec, BatchNorm2d)]
+    return bool(after) and isinstance(after[0], ReLU)
+
+
 def init_params(specs, seed: int = 0, dtype=np.float32) -> dict:
-    """He weights where a ReLU follows, Xavier elsewhere (the MLP's rule), zero biases; drawn in
-    float64, then cast. Keys are the autograd model's state_dict names."""
+    """He weights where a ReLU follows (through a batch norm too), Xavier elsewhere (the MLP's rule),
+    zero biases; a batch norm's gamma ones and beta zeros; drawn in float64, then cast. Keys are the
+    autograd model's parameter names (its state_dict has batch norm's running statistics too)."""
     rng = np.random.default_rng(seed)
     params = {}
     for index, spec in enumerate(specs):
         shapes = spec.parameter_shapes()
-        if not shapes:
+        if isinstance(spec, BatchNorm2d):
+            initial = {"weight": np.ones(shapes["weight"]), "bias": np.zeros(shapes["bias"])}
+        elif shapes:
+            initializer = mlp.he_normal if _relu_follows(specs, index) else mlp.xavier_normal
+            if isinstance(spec, Linear):
+                W = initializer(spec.in_features, spec.out_features, rng)
+            else:  # a Conv2d: (fan_in, out) columns, one per output channel, reshaped into kernels
+                fan_in = int(np.prod(shapes["weight"][1:]))
+                W = initializer(fan_in, shapes["weight"][0], rng).T.reshape(shapes["weight"])
+            initial = {"weight": W, **({"bias": np.zeros(shapes["bias"])} if "bias" in shapes else {})}
+        else:
             continue
-        relu_follows = index + 1 < len(specs) and isinstance(specs[index + 1], ReLU)
-        initializer = mlp.he_normal if relu_follows else mlp.xavier_normal
-        if isinstance(spec, Linear):
-            W = initializer(spec.in_features, spec.out_features, rng)
-        else:  # a Conv2d: (fan_in, out) columns, one per output channel, reshaped into kernels
-            fan_in = int(np.prod(shapes["weight"][1:]))
-            W = initializer(fan_in, shapes["weight"][0], rng).T.reshape(shapes["weight"])
-        params[f"layers.{index}.weight"] = W.astype(dtype)
-        params[f"layers.{index}.bias"] = np.zeros(shapes["bias"], dtype=dtype)
+        params.update({f"layers.{index}.{name}": value.astype(dtype) for name, value in initial.items()})
     return params
 
 
@@ -346,7 +400,9 @@ def rounding_tolerance(dtype, specs, input_shape: tuple) -> float:
     convolution, kH kW per average pool, in_features per Linear, the classes in the softmax;
     backward, out_channels kH kW per convolution's dA_prev, kH kW per pool (overlapping windows
     add up), out_features per Linear's dA_prev; and the longest sum over the batch for a dW or
-    db, m H_out W_out for a convolution, m for a Linear."""
+    db, m H_out W_out for a convolution, m for a Linear. A batch norm over M = m H W values per
+    channel adds 2 M forward (the mean, then the variance around it), M backward (its two sums,
+    side by side) and M over the batch (dgamma, dbeta)."""
     shape, forward_terms, backward_terms, reduction = tuple(input_shape), 0, 0, 0
     for spec in specs:
         out = spec.output_shape(shape)
@@ -357,6 +413,11 @@ def rounding_tolerance(dtype, specs, input_shape: tuple) -> float:
         elif isinstance(spec, _Pool):
             forward_terms += int(np.prod(spec.kernel_size))
             backward_terms += int(np.prod(spec.kernel_size))
+        elif isinstance(spec, BatchNorm2d):
+            values = out[0] * out[2] * out[3]
+            forward_terms += 2 * values
+            backward_terms += values
+            reduction = max(reduction, values)
         elif isinstance(spec, Linear):
             forward_terms += spec.in_features
             backward_terms += spec.out_features

@@ -186,20 +186,38 @@ def _average_pool_backward_without_mean(dA, input_shape, kernel, stride):
     return ORIGINAL_AVERAGE_POOL_BACKWARD(dA, input_shape, kernel, stride) * (kernel[0] * kernel[1])
 
 
+def batch_norm_input_gradient_without_the_variance_term(dZ, A_prev, gamma, eps):
+    """gamma / (M s) (M dZ - sum dZ): the gradient through the variance, - x_hat sum dZ x_hat, forgotten."""
+    X_hat, std = cnn.normalize(A_prev, eps)
+    variance_term = X_hat * (dZ * X_hat).sum(axis=cnn.CHANNEL_AXES, keepdims=True) / (dZ.size // dZ.shape[1])
+    return ORIGINAL_BATCH_NORM_INPUT_GRADIENT(dZ, A_prev, gamma, eps) + gamma[:, None, None] / std * variance_term
+
+
+def _batch_norm_weight_gradient_over_every_value(dZ, X_hat):
+    """dgamma divided by M = m H W rather than by the batch size m."""
+    return ORIGINAL_BATCH_NORM_WEIGHT_GRADIENT(dZ, X_hat) * dZ.shape[0] / (dZ.size // dZ.shape[1])
+
+
 ORIGINAL_WEIGHT_GRADIENT, ORIGINAL_AVERAGE_POOL_BACKWARD = cnn.conv2d_weight_gradient, cnn.avg_pool2d_backward
+ORIGINAL_BATCH_NORM_INPUT_GRADIENT = cnn.batch_norm_input_gradient
+ORIGINAL_BATCH_NORM_WEIGHT_GRADIENT = cnn.batch_norm_weight_gradient
 
 
 @pytest.mark.parametrize("formula, broken, check", [
     ("flip_kernel", _unflipped, check_layer_output_gradients),
     ("conv2d_weight_gradient", _weight_gradient_without_dilation, check_parameter_gradients),
     ("avg_pool2d_backward", _average_pool_backward_without_mean, check_layer_output_gradients),
+    ("batch_norm_input_gradient", batch_norm_input_gradient_without_the_variance_term, check_layer_output_gradients),
+    ("batch_norm_weight_gradient", _batch_norm_weight_gradient_over_every_value, check_parameter_gradients),
 ])
 def test_a_broken_formula_fails_the_central_difference_check(monkeypatch, formula, broken, check):
     """The checks above can fail: the kernel left unflipped in dA_prev, the dilation forgotten in
-    dW, or the average pool's 1/(kH kW) forgotten, each on a network where it matters."""
-    specs = [network.Conv2d(2, 3, 3, stride=2, padding=1, dilation=2), network.Sigmoid(),
-             network.AvgPool2d(2, stride=1), network.Conv2d(3, 2, 2), network.Sigmoid(), network.Flatten(),
-             network.Linear(8, 3)]
+    dW, the average pool's 1/(kH kW) forgotten, batch norm's gradient through the variance
+    forgotten, or its dgamma averaged over every value rather than over the batch, each on a network
+    where it matters."""
+    specs = [network.Conv2d(2, 3, 3, stride=2, padding=1, dilation=2, bias=False), network.BatchNorm2d(3),
+             network.Sigmoid(), network.AvgPool2d(2, stride=1), network.Conv2d(3, 2, 2), network.Sigmoid(),
+             network.Flatten(), network.Linear(8, 3)]
     rng = np.random.default_rng(0)
     params = {name: value + 0.1 * rng.standard_normal(value.shape)
               for name, value in network.init_params(specs, seed=0, dtype=np.float64).items()}
@@ -239,6 +257,41 @@ def test_pooling_takes_the_max_or_the_mean_of_each_window(pool, kernel, stride, 
                                    atol=kernel**2 * 1e-15 * np.abs(windows).max())
 
 
+@given(st.integers(1, 3), st.integers(2, 3), st.integers(1, 3), st.integers(1, 3), st.sampled_from([1e-5, 1.0]),
+       st.integers(0, 2**32 - 1))
+def test_batch_norm_gives_each_channel_mean_beta_and_the_biased_variance(batch, channels, height, width, eps, seed):
+    """Per channel over (N, H, W): mean beta and variance gamma^2 sigma2 / (sigma2 + eps), where
+    sigma2 divides by M = N H W, not M - 1 (what the training-mode forward normalizes by)."""
+    rng = np.random.default_rng(seed)
+    A_prev = rng.standard_normal((batch, channels, height, width)) * 3 + 1
+    assume(A_prev.size // channels >= 2)
+    gamma, beta = rng.standard_normal(channels), rng.standard_normal(channels)
+    Z = network.BatchNorm2d(channels, eps=eps).forward(A_prev, {"weight": gamma, "bias": beta})
+    values = A_prev.transpose(1, 0, 2, 3).reshape(channels, -1)  # one row of M values per channel
+    sigma2 = np.var(values, axis=1)  # NumPy's default ddof=0: 1/M
+    outputs = Z.transpose(1, 0, 2, 3).reshape(channels, -1)
+    np.testing.assert_allclose(outputs.mean(axis=1), beta, rtol=0, atol=1e-12 * (1 + np.abs(gamma).max()))
+    np.testing.assert_allclose(outputs.var(axis=1), gamma**2 * sigma2 / (sigma2 + eps), rtol=1e-10, atol=1e-14)
+
+
+@given(st.integers(2, 3), st.integers(1, 3), st.integers(1, 3), st.integers(0, 2**32 - 1))
+def test_batch_norm_input_gradient_is_orthogonal_to_a_shift_and_to_x_hat(batch, channels, side, seed):
+    """dA_prev has no component along what leaves x_hat unchanged: per channel, sum dA_prev = 0 (a
+    shift of all the channel's values) and sum dA_prev x_hat = (gamma / s) (eps / (sigma2 + eps))
+    sum dZ x_hat, which is 0 as eps -> 0 (a scaling of x - mu): the two correction terms at work."""
+    rng = np.random.default_rng(seed)
+    A_prev, dZ = rng.standard_normal((batch, channels, side, side)), rng.standard_normal((batch, channels, side, side))
+    gamma, eps = rng.standard_normal(channels), 1e-2
+    dA_prev = cnn.batch_norm_input_gradient(dZ, A_prev, gamma, eps)
+    X_hat, std = cnn.normalize(A_prev, eps)
+    _, sigma2 = cnn.batch_statistics(A_prev)
+    np.testing.assert_allclose(dA_prev.sum(axis=cnn.CHANNEL_AXES), 0, atol=1e-12 * np.abs(dA_prev).max())
+    expected = (gamma[:, None, None] / std * eps / (sigma2 + eps) * (dZ * X_hat).sum(axis=cnn.CHANNEL_AXES,
+                                                                                    keepdims=True)).ravel()
+    np.testing.assert_allclose((dA_prev * X_hat).sum(axis=cnn.CHANNEL_AXES), expected, rtol=1e-9,
+                               atol=1e-12 * np.abs(dA_prev).max())
+
+
 # ---- conventions, by known answers -------------------------------------------------------------
 
 
@@ -276,32 +329,38 @@ def test_the_input_gradient_flips_the_kernel():
 
 
 def test_default_cnn_names_match_the_autograd_models_parameters():
-    """Parameters and gradients keyed `layers.<i>.weight`/`bias` as the autograd model's
-    state_dict; dZ after each Conv2d and Linear, dA after every other layer."""
+    """Parameters and gradients keyed `layers.<i>.weight`/`bias` as the autograd model's parameters
+    (no bias for the convolutions, gamma and beta for the batch norms); dZ after each Conv2d,
+    BatchNorm2d and Linear, dA after every other layer."""
     params = network.init_params(network.DEFAULT_CNN, seed=0, dtype=np.float64)
     X, Y = np.random.default_rng(0).random((2, 1, 28, 28)), np.eye(10)[[3, 7]]
     loss, cache = network.forward(params, network.DEFAULT_CNN, X, Y)
     grads = network.backward(params, network.DEFAULT_CNN, cache, Y, input_gradient=True)
     assert {name: value.shape for name, value in params.items()} == {
-        "layers.0.weight": (32, 1, 5, 5), "layers.0.bias": (32,), "layers.3.weight": (64, 32, 5, 5),
-        "layers.3.bias": (64,), "layers.7.weight": (1024, 10), "layers.7.bias": (10,)}
-    assert list(cache) == ["X", "layers.0.Z", "layers.1.A", "layers.2.A", "layers.3.Z", "layers.4.A", "layers.5.A",
-                           "layers.6.A", "layers.7.Z", "probabilities"]
-    assert set(grads) == set(params) | {"dX", "layers.0.dZ", "layers.1.dA", "layers.2.dA", "layers.3.dZ",
-                                        "layers.4.dA", "layers.5.dA", "layers.6.dA", "layers.7.dZ"}
+        "layers.0.weight": (32, 1, 5, 5), "layers.1.weight": (32,), "layers.1.bias": (32,),
+        "layers.4.weight": (64, 32, 5, 5), "layers.5.weight": (64,), "layers.5.bias": (64,),
+        "layers.9.weight": (1024, 10), "layers.9.bias": (10,)}
+    assert list(cache) == ["X", "layers.0.Z", "layers.1.Z", "layers.2.A", "layers.3.A", "layers.4.Z", "layers.5.Z",
+                           "layers.6.A", "layers.7.A", "layers.8.A", "layers.9.Z", "probabilities"]
+    assert set(grads) == set(params) | {"dX", "layers.0.dZ", "layers.1.dZ", "layers.2.dA", "layers.3.dA",
+                                        "layers.4.dZ", "layers.5.dZ", "layers.6.dA", "layers.7.dA", "layers.8.dA",
+                                        "layers.9.dZ"}
     for name, value in params.items():
         assert grads[name].shape == value.shape
-    np.testing.assert_allclose(grads["layers.7.dZ"], cache["probabilities"] - Y)
+    np.testing.assert_allclose(grads["layers.9.dZ"], cache["probabilities"] - Y)
 
 
 def test_init_params_have_he_and_xavier_std():
-    """He, sqrt(2 / fan_in), where a ReLU follows; Xavier, sqrt(1 / fan_in), for the softmax's
-    Linear; fan_in = in_channels kH kW for a convolution. Six standard errors of the sample std."""
+    """He, sqrt(2 / fan_in), where a ReLU follows (through a batch norm too); Xavier, sqrt(1 /
+    fan_in), for the softmax's Linear; fan_in = in_channels kH kW for a convolution. Six standard
+    errors of the sample std. Batch norm starts as the identity: gamma 1, beta 0."""
     params = network.init_params(network.DEFAULT_CNN, seed=1, dtype=np.float64)
-    for name, fan_in, numerator in [("layers.0.weight", 25, 2), ("layers.3.weight", 800, 2),
-                                    ("layers.7.weight", 1024, 1)]:
+    for name, fan_in, numerator in [("layers.0.weight", 25, 2), ("layers.4.weight", 800, 2),
+                                    ("layers.9.weight", 1024, 1)]:
         W, sigma = params[name], np.sqrt(numerator / fan_in)
         assert abs(W.std() - sigma) <= 6 * sigma / np.sqrt(2 * (W.size - 1)), name
+    for index in (1, 5):
+        assert np.all(params[f"layers.{index}.weight"] == 1) and np.all(params[f"layers.{index}.bias"] == 0)
 
 
 def test_train_step_lowers_the_loss_on_a_fixed_batch():
@@ -314,8 +373,8 @@ def test_train_step_lowers_the_loss_on_a_fixed_batch():
 
 
 def test_float32_stays_float32_through_a_training_step():
-    specs = [network.Conv2d(2, 3, 3, padding=1), network.Sigmoid(), network.AvgPool2d(2), network.Flatten(),
-             network.Linear(12, 2)]
+    specs = [network.Conv2d(2, 3, 3, padding=1, bias=False), network.BatchNorm2d(3), network.Sigmoid(),
+             network.AvgPool2d(2), network.Flatten(), network.Linear(12, 2)]
     params = network.init_params(specs, seed=0, dtype=np.float32)
     X, Y = np.random.default_rng(0).random((3, 2, 4, 4)), np.eye(2)[[0, 1, 1]]  # float64 in: cast
     loss, cache = network.forward(params, specs, X, Y)
@@ -362,6 +421,18 @@ def test_a_network_that_does_not_fit_is_refused_by_name(change, message):
     X, Y = np.zeros((2, 1, 12, 12)), np.eye(3)[[0, 2]]
     with pytest.raises(ValueError, match=message):
         network.forward(*change(params, specs, X, Y))
+
+
+@pytest.mark.parametrize("specs, input_shape, message", [
+    ([network.BatchNorm2d(3)], (2, 2, 4, 4), r"layers.0: BatchNorm2d.*expects 3 channels, got shape \(2, 2, 4, 4\)"),
+    ([network.BatchNorm2d(2)], (1, 2, 1, 1), r"layers.0: BatchNorm2d.*needs more than one value per channel"),
+    ([network.BatchNorm2d(2)], (2, 8), r"layers.0: BatchNorm2d.*expects images \(N, C, H, W\), got shape \(2, 8\)"),
+])
+def test_a_batch_norm_that_does_not_fit_is_refused_by_name(specs, input_shape, message):
+    specs = [*specs, network.Flatten(), network.Linear(int(np.prod(input_shape[1:])), 2)]
+    params = network.init_params(specs, dtype=np.float64)
+    with pytest.raises(ValueError, match=message):
+        network.forward(params, specs, np.zeros(input_shape), np.eye(2)[[0] * input_shape[0]])
 
 
 def test_bad_layer_settings_are_refused():
