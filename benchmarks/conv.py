@@ -1,4 +1,5 @@
-"""The CNN training step of issue 13, tinygrad_np against PyTorch eager, side by side in one process.
+"""The CNN training step of issue 13, tinygrad_np against PyTorch eager and the hand-derived NumPy
+network (mnist.reference: the closed-form formulas, written out), side by side in one process.
 
 conv 1->32 5x5, ReLU, max-pool 2, conv 32->64 5x5, ReLU, max-pool 2, flatten, linear 1024->10;
 cross-entropy; plain SGD; float32; the same initial weights and the same MNIST batches. A round
@@ -23,6 +24,8 @@ from benchmarks.frameworks import TORCH_MISSING, torch
 from benchmarks.machine import LargeGemm
 from benchmarks.timing import run_in_turns
 from mnist.data import dataset as mnist_data
+from mnist.models.registry import DEFAULT_CNN, KINDS
+from mnist.reference import network
 from tinygrad_np import Tensor, memory, nn
 from tinygrad_np.nn.functional import cross_entropy
 from tinygrad_np.optim import SGD
@@ -93,6 +96,16 @@ class CnnWorkload:
             return loss.item()
         return [lambda batch=batch: step(*batch) for batch in self._batches(steps)]
 
+    def reference_steps(self, steps: int) -> list:
+        """The same network and SGD by the closed-form formulas (mnist.reference.network.train_step)."""
+        model = tinygrad_cnn(self.seed)
+        params = {f"layers.{name}": np.array(value) for name, value in model.state_dict().items()}
+        specs = KINDS["cnn"].reference_layers({**DEFAULT_CNN, "batch_norm": False})
+        self.models["reference"] = params
+        one_hot = np.eye(10, dtype=np.float32)
+        return [lambda batch=batch: network.train_step(params, specs, batch[0], one_hot[batch[1]], LEARNING_RATE)
+                for batch in self._batches(steps)]
+
     def torch_steps(self, steps: int) -> list:
         model = self.models["torch"] = torch_cnn(tinygrad_cnn(self.seed))
         optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
@@ -115,7 +128,7 @@ def measure(images: np.ndarray, labels: np.ndarray, rounds: int, batch_sizes=BAT
     rows = []
     for batch_size in batch_sizes:
         workload = CnnWorkload(images, labels, batch_size)
-        candidates = {"tinygrad_np": workload.tinygrad_steps(steps)}
+        candidates = {"tinygrad_np": workload.tinygrad_steps(steps), "reference": workload.reference_steps(steps)}
         if torch:
             candidates["torch"] = workload.torch_steps(steps)
         candidates["gemm"] = gemm  # once a round, in turn with the first steps
@@ -126,6 +139,7 @@ def measure(images: np.ndarray, labels: np.ndarray, rounds: int, batch_sizes=BAT
         rows.append({
             "batch_size": batch_size, "steps_per_round": steps,
             "step_ms": {name: 1e3 * turns.median(name) / steps for name in candidates if name != "gemm"},
+            "ratio_to_reference": turns.ratio("tinygrad_np", "reference"),
             "ratio_to_torch": turns.ratio("tinygrad_np", "torch") if torch else None,
             "ratio_to_torch_range": turns.ratio_range("tinygrad_np", "torch") if torch else None,
             "gflops": flops / turns.median("tinygrad_np") / 1e9,

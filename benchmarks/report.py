@@ -131,12 +131,14 @@ def markdown(results: dict) -> str:
 
 def conv_table(rows: list) -> list:
     """The CNN step rows as Markdown table lines."""
-    lines = ["| batch | tinygrad_np ms/step | PyTorch ms/step | vs PyTorch (range over rounds) | GFLOP/s "
-             "| of large GEMM |", "|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| batch | tinygrad_np ms/step | hand-derived NumPy ms/step | PyTorch ms/step | vs hand-derived "
+             "| vs PyTorch (range over rounds) | GFLOP/s | of large GEMM |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
         ratio, spread = row["ratio_to_torch"], row["ratio_to_torch_range"]
         lines.append(f"| {row['batch_size']} | {row['step_ms']['tinygrad_np']:.1f} "
-                     f"| {_number(row['step_ms'].get('torch'), 1)} "
+                     f"| {row['step_ms']['reference']:.1f} | {_number(row['step_ms'].get('torch'), 1)} "
+                     f"| {_ratio(row['ratio_to_reference'])} "
                      f"| {_ratio(ratio)}{'' if spread is None else f' ({spread[0]:.2f}-{spread[1]:.2f})'} "
                      f"| {row['gflops']:.0f} | {row['fraction_of_gemm']:.0%} |")
     return lines

@@ -1,4 +1,4 @@
-"""benchmarks/conv.py: both frameworks train the same CNN from the same weights on the same
+"""benchmarks/conv.py: the three candidates train the same CNN from the same weights on the same
 batches, the FLOP count, and the report's CNN table and target. Fast: two steps, no timing asserted."""
 import numpy as np
 import pytest
@@ -12,7 +12,7 @@ def workload():
     return conv.CnnWorkload(rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), rng.integers(0, 10, 20), batch_size=8)
 
 
-def test_both_frameworks_start_alike_and_take_the_same_steps(workload):
+def test_pytorch_starts_alike_and_take_the_same_steps(workload):
     pytest.importorskip("torch")
     start = [p.data.copy() for p in conv.tinygrad_cnn(workload.seed).parameters()]
     ours, theirs = workload.tinygrad_steps(2), workload.torch_steps(2)
@@ -24,6 +24,16 @@ def test_both_frameworks_start_alike_and_take_the_same_steps(workload):
     for before, mine, other in zip(start, after, their_after, strict=True):
         assert not np.array_equal(mine, before)
         np.testing.assert_allclose(mine, other, rtol=1e-4, atol=1e-6)
+
+
+def test_the_hand_derived_network_takes_the_same_steps(workload):
+    start = [p.data.copy() for p in conv.tinygrad_cnn(workload.seed).parameters()]
+    for step in workload.tinygrad_steps(2) + workload.reference_steps(2):
+        step()
+    after = [p.data for p in workload.models["tinygrad_np"].parameters()]
+    for before, mine, (name, other) in zip(start, after, workload.models["reference"].items(), strict=True):
+        assert not np.array_equal(mine, before), name
+        np.testing.assert_allclose(mine, other, rtol=1e-4, atol=1e-6, err_msg=name)
 
 
 def test_batches_cycle_through_the_images(workload):
@@ -41,7 +51,8 @@ def test_step_flops_counts_each_matrix_product():
 
 
 def rows(ratio_64=1.2, ratio_128=1.6):
-    return [{"batch_size": batch, "step_ms": {"tinygrad_np": 30.0, "torch": 25.0}, "ratio_to_torch": ratio,
+    return [{"batch_size": batch, "step_ms": {"tinygrad_np": 30.0, "reference": 60.0, "torch": 25.0},
+             "ratio_to_reference": 0.5, "ratio_to_torch": ratio,
              "ratio_to_torch_range": (ratio - 0.1, ratio + 0.1), "gflops": 50.0, "fraction_of_gemm": 0.4}
             for batch, ratio in ((64, ratio_64), (128, ratio_128))]
 
@@ -56,5 +67,5 @@ def test_the_floor_passes_at_or_below_one_and_a_half():
 
 def test_the_table_has_a_row_per_batch_with_the_spread():
     lines = report.conv_table(rows())
-    assert lines[2] == "| 64 | 30.0 | 25.0 | 1.20x (1.10-1.30) | 50 | 40% |"
+    assert lines[2] == "| 64 | 30.0 | 60.0 | 25.0 | 0.50x | 1.20x (1.10-1.30) | 50 | 40% |"
     assert len(lines) == 4
