@@ -98,6 +98,9 @@ def add_parser(subparsers) -> None:
     data.add_argument("--standardize", action="store_true", default=None,
                       help="subtract the training images' mean pixel value and divide by their standard deviation "
                            + _default("standardize"))
+    data.add_argument("--shift", type=arguments.setting("shift"), default=None, metavar="PIXELS",
+                      help="move each training image by up to this many pixels along each axis, drawn anew every "
+                           "epoch (data augmentation) " + _default("shift"))
     data.add_argument("--train-limit", type=arguments.setting("train_limit"), default=None, metavar="N",
                       help="train on the first N training images only, for quick runs (default: all)")
     data.add_argument("--test-limit", type=arguments.setting("test_limit"), default=None, metavar="N",

@@ -131,11 +131,11 @@ def _upgrade_from_format_1(document: dict) -> dict:
 
 
 def _upgrade_from_format_2(document: dict) -> dict:
-    """A format-2 record (written before the CNN had batch norm) as format 3 says it: the same run,
-    without batch norm."""
+    """A format-2 record (written before the CNN had batch norm and training images were shifted)
+    as format 3 says it: the same run, without either."""
     upgraded = {**document, "format_version": 3}
     if isinstance(document.get("config"), dict):
-        upgraded["config"] = {**document["config"], "batch_norm": False}
+        upgraded["config"] = {**document["config"], "batch_norm": False, "shift": 0}
     model = document.get("model")
     if isinstance(model, dict) and model.get("kind") == "cnn" and isinstance(model.get("settings"), dict):
         upgraded["model"] = {**model, "settings": {**model["settings"], "batch_norm": False}}

@@ -56,6 +56,7 @@ RANGES = {
     "step_size": Range(int, 1, MAX_EPOCHS),
     "gamma": Range(float, 0, 1, low_open=True),  # a decay factor: above 1 the rate would overflow
     "validation_size": Range(int, 0),
+    "shift": Range(int, 0, 8),  # pixels; beyond about a third of the 28-pixel image the digit can leave it
     "seed": Range(int, 0),
     "train_limit": Range(int, 1),
     "test_limit": Range(int, 1),
@@ -100,6 +101,7 @@ class TrainConfig:
     gamma: float = 0.1
     validation_size: int = 5000
     standardize: bool = False
+    shift: int = 0  # data augmentation: move each training image by up to this many pixels, anew each epoch
     seed: int = 0
     data_dir: str | None = None
     train_limit: int | None = None  # use only the first N training images (quick runs, tests)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from mnist.atomic import make_folder
+from mnist.data import augment
 from mnist.data import dataset as mnist_data
 from mnist.errors import CheckpointError, DataError, TrainingDiverged
 from mnist.models.registry import build_model, model_record
@@ -43,6 +44,11 @@ class PreparedData:
     test_images: np.ndarray
     class_names: tuple
     standardizer: object = None
+
+    @property
+    def background(self) -> float:
+        """A black pixel as a feature: what a shifted image's uncovered border is filled with."""
+        return -self.standardizer.mean / self.standardizer.std if self.standardizer else 0.0
 
 
 def prepare_data(config: TrainConfig) -> PreparedData:
@@ -153,9 +159,14 @@ class Trainer:
         if self.diagnostics:
             self.diagnostics.start_epoch(epoch)
         started = time.perf_counter()
+        offsets = (augment.random_offsets(len(self.data.train_x), config.shift,
+                                          np.random.default_rng([config.seed, epoch, 1])) if config.shift else None)
         for batch, index in enumerate(batches, start=progress.batch):
             self.optimizer.lr = self.schedule(progress.step)
-            loss, correct = self._step(*loader.dataset.get_batch(index))
+            x, y = loader.dataset.get_batch(index)
+            if offsets is not None:
+                x = Tensor(augment.translate(x.data, offsets[index], self.data.background))
+            loss, correct = self._step(x, y)
             progress.batch, progress.step = batch + 1, progress.step + 1
             progress.loss_sum += loss * len(index)
             progress.correct += correct

@@ -103,7 +103,7 @@ def test_help_speaks_to_a_user_and_every_train_option_says_what_it_does_and_its_
     assert "mnist/commands" not in top and "MNIST" in top
     _, train, _ = run_cli("train", "--help")
     options = re.findall(r"^  (--[a-z-]+)(.*)\n((?:^ {20,}.*\n)*)", train, re.MULTILINE)
-    assert len(options) == 25, [option for option, _, _ in options]
+    assert len(options) == 26, [option for option, _, _ in options]
     for option, rest, more in options:
         text = " ".join((rest + " " + more).split())
         assert re.search(r"[a-z]{3,} [a-z]{2,}", text), f"{option} has no help text: {text!r}"
