@@ -81,8 +81,8 @@ def autograd_pass(model: Any, X, Y) -> tuple[float, dict, dict]:
     A forward hook keeps each layer's output, so the model runs its own forward, whatever it is.
     `model` is one of the app's models: its layers sit in a Sequential named `layers`."""
     modules = [module for _, module in model.named_modules()]
-    if any(isinstance(module, nn.Dropout) for module in modules):
-        raise ValueError("compare needs a model without dropout: the reference network has none")
+    if any(isinstance(module, nn.Dropout) and module.training for module in modules):
+        raise ValueError("compare needs dropout in eval mode (the identity): the reference network draws no masks")
     if any(isinstance(module, nn.BatchNorm2d) and not module.training for module in modules):
         raise ValueError("compare needs batch norm in training mode: the reference normalizes by the batch's "
                          "statistics")
@@ -365,6 +365,9 @@ def run(args) -> int:
                 raise UsageError(f"argument {option}: shapes the MLP, not --model {args.model}")
         specs = KINDS[args.model].reference_layers(DEFAULT_CNN)
         model = build_model({"kind": args.model, "settings": DEFAULT_CNN}, seed=args.seed, dtype=dtype)
+        for module in model.modules():  # dropout as the identity, as the reference has it; batch norm still trains
+            if isinstance(module, nn.Dropout):
+                module.eval()
         tolerance = args.tolerance or network.rounding_tolerance(dtype, specs, (args.batch_size, 1, 28, 28))
         heading = f"the default CNN ({KINDS[args.model].description})"
 

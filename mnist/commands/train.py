@@ -60,8 +60,9 @@ def add_parser(subparsers) -> None:
                        help="MLP layer sizes: 784 pixels first, 10 classes last")
     model.add_argument("--activation", choices=sorted(ACTIVATIONS), default=DEFAULTS.activation,
                        help="MLP hidden-layer activation")
-    model.add_argument("--dropout", type=arguments.setting("dropout"), default=DEFAULTS.dropout, metavar="P",
-                       help="MLP dropout probability after each hidden activation")
+    model.add_argument("--dropout", type=arguments.setting("dropout"), default=None, metavar="P",
+                       help="dropout probability after each hidden activation (the MLP's, the CNN's hidden "
+                            "layer) " + _default("dropout"))
     model.add_argument("--batch-norm", action=argparse.BooleanOptionalAction, default=None,
                        help="CNN: batch norm after each convolution " + _default("batch_norm"))
     opt = parser.add_argument_group("optimization")
@@ -105,9 +106,10 @@ def add_parser(subparsers) -> None:
                       help="train on the first N training images only, for quick runs (default: all)")
     data.add_argument("--test-limit", type=arguments.setting("test_limit"), default=None, metavar="N",
                       help="evaluate on the first N test images only (default: all)")
-    parser.add_argument("--diagnostics", action="store_true",
+    parser.add_argument("--diagnostics", action=argparse.BooleanOptionalAction, default=True,
                         help="record per-layer gradient norms, update ratios, dead units and activations every "
-                             "epoch into diagnostics.json and draw them (pass it again with --resume)")
+                             "epoch into diagnostics.json and draw them; under 1%% of the training time, so on "
+                             "unless --no-diagnostics says otherwise (which --resume must repeat)")
     parser.set_defaults(func=run)
 
 

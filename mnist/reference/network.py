@@ -3,7 +3,7 @@ the MLP's (mnist.reference.mlp). Each layer spec carries its formulas; forward a
 
 A network is a list of layer specs; spec i stands for the autograd model's `layers.<i>`:
 
-    params = init_params(DEFAULT_CNN, seed=0)            # {"layers.0.weight": ..., "layers.9.bias": ...}
+    params = init_params(DEFAULT_CNN, seed=0)            # {"layers.0.weight": ..., "layers.12.bias": ...}
     loss, cache = forward(params, DEFAULT_CNN, X, Y)     # X (N, 1, 28, 28), Y one-hot (N, 10)
     grads = backward(params, DEFAULT_CNN, cache, Y)      # grads["layers.0.weight"] is dJ/dW of layer 0
     sgd_update(params, grads, lr=0.1)
@@ -210,6 +210,21 @@ ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid}
 
 
 @dataclass(frozen=True)
+class Identity(Layer):
+    """Dropout in eval mode, where `compare` runs it: A = A_prev, dA_prev = dA. (In training mode it
+    is A = A_prev ⊙ mask / (1 - p), dA_prev = dA ⊙ mask / (1 - p): elementwise, with a random mask.)"""
+
+    def output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def forward(self, A_prev, params):
+        return A_prev
+
+    def input_gradient(self, d_out, A_prev, out, params):
+        return d_out
+
+
+@dataclass(frozen=True)
 class Flatten(Layer):
     """torch.nn.Flatten(): (N, C, H, W) to (N, C H W)."""
 
@@ -248,10 +263,11 @@ class Linear(Layer):
         return {"weight": mlp.weight_gradient(A_prev, d_out), "bias": mlp.bias_gradient(d_out)}
 
 
-# The app's default CNN (mnist.models.cnn with batch_norm=True): each convolution's bias is left to the
-# batch norm's shift after it.
+# The app's default CNN (mnist.models.cnn): each convolution's bias is left to the batch norm's shift
+# after it; its dropout is the identity here, as in eval mode, where `compare` runs it.
 DEFAULT_CNN = (Conv2d(1, 32, 5, bias=False), BatchNorm2d(32), ReLU(), MaxPool2d(2),
-               Conv2d(32, 64, 5, bias=False), BatchNorm2d(64), ReLU(), MaxPool2d(2), Flatten(), Linear(1024, 10))
+               Conv2d(32, 64, 5, bias=False), BatchNorm2d(64), ReLU(), MaxPool2d(2), Flatten(),
+               Linear(1024, 256), ReLU(), Identity(), Linear(256, 10))
 
 
 def dense_layers(layer_sizes, activations) -> list:

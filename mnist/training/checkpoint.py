@@ -111,7 +111,7 @@ def _read_record(archive, info, path) -> dict:
     if version == 1:
         document, version = _upgrade_from_format_1(document), 2
     if version == 2:
-        document, version = _upgrade_from_format_2(document), 3
+        document, version = _upgrade_from_format_2(document, path), 3
     if version != FORMAT_VERSION:
         raise CheckpointError(f"{path}: checkpoint format {version!r}, this program reads formats 1 to "
                               f"{FORMAT_VERSION}")
@@ -130,15 +130,17 @@ def _upgrade_from_format_1(document: dict) -> dict:
     return upgraded
 
 
-def _upgrade_from_format_2(document: dict) -> dict:
-    """A format-2 record (written before the CNN had batch norm and training images were shifted)
-    as format 3 says it: the same run, without either."""
+def _upgrade_from_format_2(document: dict, path) -> dict:
+    """A format-2 record (written before training images were shifted and the CNN had batch norm and
+    a hidden layer) as format 3 says it: an MLP's run unchanged. A CNN of format 2 is refused: its
+    network is not one this program builds."""
+    model = document.get("model")
+    if isinstance(model, dict) and model.get("kind") == "cnn":
+        raise CheckpointError(f"{path}: checkpoint format 2 holds the CNN from before batch norm and its hidden "
+                              "layer, which this program no longer builds; train it again with --model cnn")
     upgraded = {**document, "format_version": 3}
     if isinstance(document.get("config"), dict):
         upgraded["config"] = {**document["config"], "batch_norm": False, "shift": 0}
-    model = document.get("model")
-    if isinstance(model, dict) and model.get("kind") == "cnn" and isinstance(model.get("settings"), dict):
-        upgraded["model"] = {**model, "settings": {**model["settings"], "batch_norm": False}}
     return upgraded
 
 

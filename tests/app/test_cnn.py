@@ -28,19 +28,20 @@ def test_the_registry_builds_the_default_cnn_the_reference_describes():
     assert list(shapes.items()) == list(KINDS["cnn"].parameter_shapes(DEFAULT_CNN).items())  # in order
     assert KINDS["cnn"].reference_layers(DEFAULT_CNN) == list(network.DEFAULT_CNN)
     assert [type(module).__name__ for module in model.layers] == [
-        "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Flatten", "Linear"]
+        "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Flatten", "Linear",
+        "ReLU", "Dropout", "Linear"]
     buffers = {name: (value.shape, value.dtype) for name, value in model.state_dict().items() if name not in shapes}
     assert buffers == KINDS["cnn"].buffer_shapes(DEFAULT_CNN)
 
 
-def test_without_batch_norm_the_cnn_is_the_one_checkpoints_of_format_2_hold():
+def test_without_batch_norm_the_convolutions_have_their_bias():
     settings = {**DEFAULT_CNN, "batch_norm": False}
     model = build_model({"kind": "cnn", "settings": settings})
-    assert [type(module).__name__ for module in model.layers] == [
+    assert [type(module).__name__ for module in model.layers][:8] == [
         "Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU", "MaxPool2d", "Flatten", "Linear"]
     assert {name: p.shape for name, p in model.named_parameters()} == KINDS["cnn"].parameter_shapes(settings)
     assert model.state_dict().keys() == KINDS["cnn"].parameter_shapes(settings).keys()
-    assert model(Tensor(np.zeros((3, 1, 28, 28), np.float32))).shape == (3, 10)
+    assert model.layers[0].bias is not None and build_model({"kind": "cnn", "settings": DEFAULT_CNN}).layers[0].bias is None
 
 
 def test_the_cnn_recipe_is_the_registry_s():
@@ -139,27 +140,22 @@ def test_train_evaluate_predict_and_graph_work_for_a_cnn_checkpoint(tmp_path):
     status, _, stderr = run_cli("graph", "--model", "cnn", "--out", tmp_path / "cnn.dot")
     assert status == 0, stderr
     source = (tmp_path / "cnn.dot").read_text()
-    assert source.count("class=module") == 10 and "layers.4: Conv2d" in source  # collapsed by module
+    assert source.count("class=module") == 13 and "layers.4: Conv2d" in source  # collapsed by module
 
 
-def test_a_format_2_cnn_checkpoint_loads_as_the_cnn_without_batch_norm(tmp_path):
-    """Written before the CNN had batch norm: its record has no batch_norm setting."""
-    status, _, stderr = run_cli("train", "--model", "cnn", "--no-batch-norm", "--train-limit", "65",
-                                "--validation-size", "1", "--test-limit", "20", "--epochs", "1",
-                                "--batch-size", "32", "--out", tmp_path / "run")
+def test_a_format_2_cnn_checkpoint_is_refused_in_one_line_naming_the_format(tmp_path):
+    """Written before the CNN had batch norm and a hidden layer: a network this program no longer builds."""
+    status, _, stderr = run_cli("train", "--model", "cnn", "--train-limit", "65", "--validation-size", "1",
+                                "--test-limit", "20", "--epochs", "1", "--batch-size", "32", "--no-diagnostics",
+                                "--out", tmp_path / "run")
     assert status == 0, stderr
     path = tmp_path / "run" / "checkpoint.npz"
-    parameters, _, record = load_checkpoint(path)
-
-    def as_format_2(document):
-        del document["config"]["batch_norm"], document["model"]["settings"]["batch_norm"]
-        document["format_version"] = 2
-    rewrite(path, edit_record(as_format_2))
-    old_parameters, _, upgraded = load_checkpoint(path)
-    assert upgraded == record
-    assert all(np.array_equal(old_parameters[name], value) for name, value in parameters.items())
-    status, stdout, stderr = run_cli("evaluate", "--checkpoint", path, "--out", tmp_path / "evaluated")
-    assert status == 0, stderr
+    rewrite(path, edit_record(lambda document: document.update(format_version=2)))
+    status, _, stderr = run_cli("evaluate", "--checkpoint", path)
+    assert status == 1
+    assert stderr.splitlines() == [f"error: {path}: checkpoint format 2 holds the CNN from before batch norm and "
+                                   "its hidden layer, which this program no longer builds; train it again with "
+                                   "--model cnn"]
 
 
 def test_batch_norm_is_refused_for_the_mlp():

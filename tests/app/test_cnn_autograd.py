@@ -191,7 +191,8 @@ def test_compare_cnn_passes_and_reports_every_layer(dtype, capsys, tmp_path):
     out = capsys.readouterr().out
     for layer, quantity, shape in ((1, "dW", "32x1x5x5"), (1, "dA_prev", "8x1x28x28"), ("layers.1", "dgamma", "32"),
                                    ("layers.1", "dZ", "8x32x24x24"), ("layers.2", "dA", "8x32x24x24"),
-                                   (2, "dW", "64x32x5x5"), ("layers.5", "dbeta", "64"), (3, "dW", "1024x10")):
+                                   (2, "dW", "64x32x5x5"), ("layers.5", "dbeta", "64"), (3, "dW", "1024x256"),
+                                   ("layers.10", "dA", "8x256"), (4, "dW", "256x10")):
         assert f"| {layer} " in out and f"| {quantity} " in out and shape in out
     assert out.rstrip().splitlines()[-1].startswith("OK")
     assert plot.read_bytes().startswith(b"\x89PNG")

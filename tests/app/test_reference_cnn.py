@@ -339,15 +339,17 @@ def test_default_cnn_names_match_the_autograd_models_parameters():
     assert {name: value.shape for name, value in params.items()} == {
         "layers.0.weight": (32, 1, 5, 5), "layers.1.weight": (32,), "layers.1.bias": (32,),
         "layers.4.weight": (64, 32, 5, 5), "layers.5.weight": (64,), "layers.5.bias": (64,),
-        "layers.9.weight": (1024, 10), "layers.9.bias": (10,)}
+        "layers.9.weight": (1024, 256), "layers.9.bias": (256,), "layers.12.weight": (256, 10),
+        "layers.12.bias": (10,)}
     assert list(cache) == ["X", "layers.0.Z", "layers.1.Z", "layers.2.A", "layers.3.A", "layers.4.Z", "layers.5.Z",
-                           "layers.6.A", "layers.7.A", "layers.8.A", "layers.9.Z", "probabilities"]
+                           "layers.6.A", "layers.7.A", "layers.8.A", "layers.9.Z", "layers.10.A", "layers.11.A",
+                           "layers.12.Z", "probabilities"]
     assert set(grads) == set(params) | {"dX", "layers.0.dZ", "layers.1.dZ", "layers.2.dA", "layers.3.dA",
                                         "layers.4.dZ", "layers.5.dZ", "layers.6.dA", "layers.7.dA", "layers.8.dA",
-                                        "layers.9.dZ"}
+                                        "layers.9.dZ", "layers.10.dA", "layers.11.dA", "layers.12.dZ"}
     for name, value in params.items():
         assert grads[name].shape == value.shape
-    np.testing.assert_allclose(grads["layers.9.dZ"], cache["probabilities"] - Y)
+    np.testing.assert_allclose(grads["layers.12.dZ"], cache["probabilities"] - Y)
 
 
 def test_init_params_have_he_and_xavier_std():
@@ -356,7 +358,7 @@ def test_init_params_have_he_and_xavier_std():
     errors of the sample std. Batch norm starts as the identity: gamma 1, beta 0."""
     params = network.init_params(network.DEFAULT_CNN, seed=1, dtype=np.float64)
     for name, fan_in, numerator in [("layers.0.weight", 25, 2), ("layers.4.weight", 800, 2),
-                                    ("layers.9.weight", 1024, 1)]:
+                                    ("layers.9.weight", 1024, 2), ("layers.12.weight", 256, 1)]:
         W, sigma = params[name], np.sqrt(numerator / fan_in)
         assert abs(W.std() - sigma) <= 6 * sigma / np.sqrt(2 * (W.size - 1)), name
     for index in (1, 5):
