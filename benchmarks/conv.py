@@ -100,7 +100,7 @@ class CnnWorkload:
         """The same network and SGD by the closed-form formulas (mnist.reference.network.train_step)."""
         model = tinygrad_cnn(self.seed)
         params = {f"layers.{name}": np.array(value) for name, value in model.state_dict().items()}
-        specs = KINDS["cnn"].reference_layers({**DEFAULT_CNN, "batch_norm": False})
+        specs = KINDS["cnn"].reference_layers({**DEFAULT_CNN, "batch_norm": False, "hidden": 0, "dropout": 0.0})
         self.models["reference"] = params
         one_hot = np.eye(10, dtype=np.float32)
         return [lambda batch=batch: network.train_step(params, specs, batch[0], one_hot[batch[1]], LEARNING_RATE)
