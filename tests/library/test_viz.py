@@ -568,7 +568,7 @@ def test_cli_collapse_and_dropout(tmp_path):
     assert source.count("class=module") == 4 and "layers.2: Dropout" in source
 
 
-@pytest.mark.parametrize("flag, modules", [([], 8), (["--no-collapse"], 0), (["--collapse"], 8)])
+@pytest.mark.parametrize("flag, modules", [([], 13), (["--no-collapse"], 0), (["--collapse"], 13)])
 def test_cli_passes_its_collapse_flag_to_the_library_and_draws_the_cnn_input(tmp_path, flag, modules):
     out = tmp_path / "cnn.dot"
     assert main(["graph", "--model", "cnn", "--batch-size", "1", "--out", str(out), *flag]) == 0
