@@ -9,7 +9,6 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from benchmarks.frameworks import torch
-from tinygrad_np.kernels import halves
 
 
 def cpu_name() -> str:
@@ -53,17 +52,14 @@ def describe(threads: int) -> dict:
 
 @contextlib.contextmanager
 def limit_threads(threads: int):
-    """The same number of threads for NumPy's BLAS, tinygrad_np's split passes (kernels.halves: two
-    threads or one) and torch (its intra-op pool)."""
+    """The same number of threads for NumPy's BLAS and for torch (its intra-op pool)."""
     previous = torch.get_num_threads() if torch else None
     with threadpool_limits(limits=threads):
         if torch:
             torch.set_num_threads(threads)
-        split = halves.use_two_threads(threads > 1)
         try:
             yield
         finally:
-            halves.use_two_threads(split)
             if torch:
                 torch.set_num_threads(previous)
 

@@ -1,4 +1,4 @@
-"""Pure-NumPy kernels: plain ndarray functions that import nothing of tinygrad_np outside kernels/.
+"""Pure-NumPy kernels: plain ndarray functions that import nothing of tinygrad_np.
 
 Ops call them in `forward`, and the backward walk hands this module to every op's backward as
 `ops` for an ordinary `backward()`. `tinygrad_np.autograd.differentiable` has a twin of every

@@ -23,8 +23,6 @@ over the two innermost, 2-long axes (0.42, 0.83 and 21.5 ms for that 2x2 pool, p
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from tinygrad_np.kernels import halves
-
 Pair = tuple[int, int]
 
 
@@ -86,21 +84,6 @@ def unfold(x: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair, dilati
     return as_strided(x, shape, steps, writeable=False)
 
 
-def unfold_copy(x: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair) -> np.ndarray:
-    """unfold's windows as a C-contiguous (C, kH, kW, oH, oW, N) array: the im2col matrix of a
-    convolution, which `reshape(C * kH * kW, oH * oW * N)` then views. Copied in halves over the
-    channels (over the kernel rows for a one-channel input)."""
-    windows = unfold(x, kernel_size, stride, padding, dilation)
-    out = np.empty(windows.shape, windows.dtype)
-    axis = 0 if windows.shape[0] > 1 else 1
-
-    def copy(part: slice) -> None:
-        index = (slice(None),) * axis + (part,)
-        np.copyto(out[index], windows[index])
-    halves.in_halves(copy, windows.shape[axis], windows.size)
-    return out
-
-
 def fold(windows: np.ndarray, output_size: Pair, kernel_size: Pair, stride: Pair, padding: Pair,
          dilation: Pair) -> np.ndarray:
     """The adjoint of unfold: (C, kH, kW, oH, oW, N) windows summed back into an (N, C, H, W)
@@ -122,14 +105,11 @@ def fold_by_offsets(windows: np.ndarray, output_size: Pair, kernel_size: Pair, s
     channels, kernel_h, kernel_w, out_h, out_w, batch = windows.shape
     height, width = output_size
     padded = np.zeros((channels, height + 2 * padding[0], width + 2 * padding[1], batch), windows.dtype)
-
-    def add_windows(part: slice) -> None:  # the channels in `part`
-        for i in range(kernel_h):
-            rows = slice(i * dilation[0], i * dilation[0] + stride[0] * (out_h - 1) + 1, stride[0])
-            for j in range(kernel_w):
-                columns = slice(j * dilation[1], j * dilation[1] + stride[1] * (out_w - 1) + 1, stride[1])
-                padded[part, rows, columns] += windows[part, i, j]
-    halves.in_halves(add_windows, channels, windows.size)
+    for i in range(kernel_h):
+        rows = slice(i * dilation[0], i * dilation[0] + stride[0] * (out_h - 1) + 1, stride[0])
+        for j in range(kernel_w):
+            columns = slice(j * dilation[1], j * dilation[1] + stride[1] * (out_w - 1) + 1, stride[1])
+            padded[:, rows, columns] += windows[:, i, j]
     return padded[:, padding[0]:padding[0] + height, padding[1]:padding[1] + width].transpose(3, 0, 1, 2)
 
 
@@ -159,13 +139,11 @@ def window_sum(windows: np.ndarray) -> np.ndarray:
 def _over_offsets(ufunc: np.ufunc, windows: np.ndarray) -> np.ndarray:
     """`ufunc` folded over the kernel offsets' slices, into a new batch-minor array."""
     slices = [windows[:, i, j] for i in range(windows.shape[1]) for j in range(windows.shape[2])]
-    out = np.empty(slices[0].shape, windows.dtype)  # (C, oH, oW, N), batch-minor as the windows are
-
-    def fold_offsets(part: slice) -> None:  # the channels in `part`
-        np.copyto(out[part], slices[0][part])
-        for offset in slices[1:]:
-            ufunc(out[part], offset[part], out=out[part])
-    halves.in_halves(fold_offsets, len(out), windows.size)
+    if len(slices) == 1:
+        return slices[0].copy()
+    out = ufunc(slices[0], slices[1])
+    for part in slices[2:]:
+        ufunc(out, part, out=out)
     return out
 
 
@@ -173,9 +151,5 @@ def max_winners(windows: np.ndarray, maxima: np.ndarray) -> tuple[np.ndarray, np
     """(winners, counts): 1 where a window entry equals its window's maximum, else 0, shaped
     like the windows (C, kH, kW, oH, oW, N) and in image order; and how many tie for each
     window's maximum, (C, oH, oW, N). A window passes g / count to each of its winners."""
-    winners = empty_like_layout(windows.shape, windows)  # in image order, as the windows: fold_tiles copies nothing
-
-    def compare(part: slice) -> None:  # the channels in `part`; floats, so the adds below cast nothing
-        np.equal(windows[part], maxima[part, None, None], out=winners[part], casting="unsafe")
-    halves.in_halves(compare, len(winners), windows.size)
+    winners = (windows == maxima[:, None, None]).astype(windows.dtype)  # float adds below: no casts
     return winners, window_sum(winners)

@@ -60,8 +60,7 @@ def conv2d(input, weight: Tensor, bias: Tensor | None = None, stride=1, padding=
         raise ShapeError(f"conv2d: bias of shape {bias.shape} for a weight of shape {weight.shape} "
                          f"(needs ({out_channels},))")
     out_h, out_w = _count_windows("conv2d", input, (kernel_h, kernel_w), stride, padding, dilation)
-    windows = Unfold.apply(input, kernel_size=(kernel_h, kernel_w), stride=stride, padding=padding, dilation=dilation,
-                           contiguous=True)
+    windows = Unfold.apply(input, kernel_size=(kernel_h, kernel_w), stride=stride, padding=padding, dilation=dilation)
     columns = windows.reshape(groups, group_channels * kernel_h * kernel_w, out_h * out_w * batch)
     out = weight.reshape(groups, out_channels // groups, group_channels * kernel_h * kernel_w) @ columns
     out = out.reshape(out_channels, out_h, out_w, batch).permute(3, 0, 1, 2)

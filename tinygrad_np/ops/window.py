@@ -22,15 +22,12 @@ class _Windowed(Function):
 
 
 class Unfold(_Windowed):
-    """Every kernel window of an (N, C, H, W) input, as a (C, kH, kW, oH, oW, N) strided view
-    (im2col without the copy), or with contiguous=True a copy that a convolution's reshape to a
-    matrix views (the copy made in halves on two threads). Backward is Fold."""
+    """Every kernel window of an (N, C, H, W) input, as a (C, kH, kW, oH, oW, N) strided view:
+    im2col without the copy (the reshape to a matrix copies). Backward is Fold."""
     name = "unfold"
     formula = "dx = fold(g)  (overlapping windows add up)"
 
-    def forward(self, x, kernel_size=None, stride=None, padding=None, dilation=None, contiguous=False):
-        if contiguous:
-            return window.unfold_copy(x, kernel_size, stride, padding, dilation)
+    def forward(self, x, kernel_size=None, stride=None, padding=None, dilation=None):
         return window.unfold(x, kernel_size, stride, padding, dilation)
 
     def backward(self, ops, g, out, x): return ops.fold(g, x.shape[2:], **self.geometry())
