@@ -51,7 +51,7 @@ class CNN(nn.Module):
             raise ValueError(f"a {kernel_size}x{kernel_size} kernel leaves no features of a 28x28 image")
         self.channels, self.kernel_size, self.num_classes = (first, second), kernel_size, classes
         rng = np.random.default_rng(seed)
-        layers = []
+        layers: list[nn.Module] = []
         for fan_in, width in ((1, first), (first, second)):
             layers.append(nn.Conv2d(fan_in, width, kernel_size, bias=not batch_norm, init="he_normal", rng=rng,
                                     dtype=dtype))

@@ -43,7 +43,7 @@ class PreparedData:
     test_y: np.ndarray
     test_images: np.ndarray
     class_names: tuple
-    standardizer: object = None
+    standardizer: mnist_data.Standardizer | None = None
 
     @property
     def background(self) -> float:

@@ -25,6 +25,7 @@ from mnist.cli import COMMAND_MODULES, console_script
 from mnist.commands.predict import read_png
 from mnist.commands.train import DEFAULT_OUT
 from mnist.data.dataset import load_dataset
+from mnist.report.diagnostics import load_diagnostics
 from mnist.training.checkpoint import load_checkpoint
 
 OUTPUTS = ["checkpoint.npz", "history.json", "history.csv", "metrics.json", "learning_curves.png",
@@ -107,7 +108,7 @@ def test_help_speaks_to_a_user_and_every_train_option_says_what_it_does_and_its_
     for option, rest, more in options:
         text = " ".join((rest + " " + more).split())
         assert re.search(r"[a-z]{3,} [a-z]{2,}", text), f"{option} has no help text: {text!r}"
-    assert "(default: 784 256 128 10)" in train and "(default: off)" in train
+    assert "(default: 784 256 128 10)" in train and "(default: off; cnn: on)" in train and "(default: on)" in train
     assert "(default: False)" not in train and not re.search(r"\(default: \(", train)
     assert "(default: the folder of the --resume checkpoint, else runs/default)" in " ".join(train.split())
 
@@ -312,7 +313,9 @@ def test_a_file_size_limit_is_one_line_naming_the_file_and_leaves_nothing_half_w
     assert process.returncode == 1, stderr
     assert "Traceback" not in stderr
     assert stderr.splitlines()[-1] == f"error: {tmp_path / 'checkpoint.npz'}: cannot write: File too large"
-    assert sorted(path.name for path in tmp_path.iterdir()) == [".lock"]
+    # the epoch's diagnostics (a small file, written atomically before the checkpoint) are whole
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".lock", "diagnostics.json"]
+    assert len(load_diagnostics(tmp_path / "diagnostics.json")["epochs"]) == 1
 
 
 def test_a_second_run_into_the_same_folder_is_refused(tmp_path):

@@ -41,7 +41,8 @@ def test_without_batch_norm_the_convolutions_have_their_bias():
         "Conv2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU", "MaxPool2d", "Flatten", "Linear"]
     assert {name: p.shape for name, p in model.named_parameters()} == KINDS["cnn"].parameter_shapes(settings)
     assert model.state_dict().keys() == KINDS["cnn"].parameter_shapes(settings).keys()
-    assert model.layers[0].bias is not None and build_model({"kind": "cnn", "settings": DEFAULT_CNN}).layers[0].bias is None
+    assert model.layers[0].bias is not None
+    assert build_model({"kind": "cnn", "settings": DEFAULT_CNN}).layers[0].bias is None
 
 
 def test_the_cnn_recipe_is_the_registry_s():

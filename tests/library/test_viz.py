@@ -619,7 +619,7 @@ def test_the_documented_picture_exists_and_the_legend_names_its_command():
 
     assert "python -m mnist graph --out docs/cnn-graph.svg --model cnn --grads" in legend and "cnn-graph.svg" in legend
     root = ElementTree.parse(ROOT / "docs" / "cnn-graph.svg").getroot()
-    assert Counter(g.get("class") for g in root.iter(f"{SVG}g"))["node module"] == 8
+    assert Counter(g.get("class") for g in root.iter(f"{SVG}g"))["node module"] == 13
     texts = {t.text for t in root.iter(f"{SVG}text")}
     assert "x (input batch)" in texts and any(text.startswith("collapsed by module") for text in texts)
 
