@@ -82,7 +82,7 @@ def adam_reference(p, grads, lr, betas, eps, weight_decay=0.0, decoupled_weight_
         else:
             g = g + weight_decay * p
         m = beta1 * m + (1 - beta1) * g
-        v = beta2 * v + (1 - beta2) * g ** 2
+        v = beta2 * v + (1 - beta2) * (g * g)
         denominator = np.sqrt(v) / math.sqrt(1 - beta2 ** t) + eps
         p = p - m / denominator * (lr / (1 - beta1 ** t))
     return p
@@ -92,10 +92,10 @@ def rmsprop_reference(p, grads, lr, alpha, eps, weight_decay, momentum, centered
     v = a = b = 0.0
     for g in grads:
         g = g + weight_decay * p
-        v = alpha * v + (1 - alpha) * g ** 2
+        v = alpha * v + (1 - alpha) * (g * g)
         if centered:
             a = alpha * a + (1 - alpha) * g
-        s = (np.sqrt(v - a ** 2) if centered else np.sqrt(v)) + eps
+        s = (np.sqrt(v - a * a) if centered else np.sqrt(v)) + eps
         if momentum:
             b = momentum * b + g / s
             p = p - lr * b
@@ -108,7 +108,7 @@ def adagrad_reference(p, grads, lr, lr_decay, weight_decay, initial_accumulator_
     s = initial_accumulator_value
     for t, g in enumerate(grads, start=1):
         g = g + weight_decay * p
-        s = s + g ** 2
+        s = s + g * g  # g * g, not g ** 2: NumPy 2.1 rounds a 0-d float32's ** 2 differently (one ulp)
         p = p - lr / (1 + (t - 1) * lr_decay) * (g / (np.sqrt(s) + eps))
     return p
 
