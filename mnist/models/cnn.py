@@ -7,8 +7,8 @@ then a hidden Linear layer with dropout and the output layer.
 
 on images (N, 1, 28, 28): 28 -> 24 -> 12 -> 8 -> 4, so 64 * 4 * 4 = 1024 features reach the
 first Linear layer. The convolutions have no bias (batch norm's shift takes its place, as in
-PyTorch's ResNets). The checkpoints of format 2 hold the CNN without batch norm or hidden layer:
-Conv2d (with bias), ReLU, MaxPool2d, twice, Flatten and Linear(1024, 10).
+PyTorch's ResNets). Checkpoints of format 2 held the CNN without batch norm or hidden layer, which
+the app refuses now; CNN(batch_norm=False) still builds the convolutions with their bias.
 """
 import numpy as np
 

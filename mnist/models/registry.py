@@ -83,7 +83,9 @@ KINDS = {
         reference_layers=_cnn_layers, options=("batch_norm", "dropout"),
         # SGD as the MLP's (momentum 0.9, weight decay 5e-4, batch 128, per-step cosine) with half the
         # rate, Nesterov momentum, a half-epoch warm-up and standardized pixels: without the warm-up
-        # the first steps at lr 0.05 blow the loss up to 100+ and the run never recovers.
+        # the first steps at lr 0.05 blow the loss up to 100+ and the run never recovers. Batch norm, the
+        # hidden layer's dropout, shifted images and 18 epochs took Fashion-MNIST from 91.3% to 92.07% in
+        # a 10-minute run (the README's tuning runs).
         recipe={"lr": 0.05, "nesterov": True, "warmup_epochs": 0.5, "standardize": True, "epochs": 18,
                 "batch_norm": True, "dropout": 0.5, "shift": 2},
         description="two 5x5 convolutions (32 and 64 channels), each with batch norm (--no-batch-norm: "

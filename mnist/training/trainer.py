@@ -48,7 +48,8 @@ class PreparedData:
     @property
     def background(self) -> float:
         """A black pixel as a feature: what a shifted image's uncovered border is filled with."""
-        return -self.standardizer.mean / self.standardizer.std if self.standardizer else 0.0
+        black = np.zeros(1, np.float32)
+        return float((self.standardizer.transform(black) if self.standardizer else black)[0])
 
 
 def prepare_data(config: TrainConfig) -> PreparedData:
