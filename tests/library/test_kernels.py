@@ -7,9 +7,13 @@ import pytest
 
 from tinygrad_np import Tensor, kernels
 from tinygrad_np.autograd import differentiable
+from tinygrad_np.kernels import window as window_kernels
 
 KERNELS_DIR = Path(kernels.__file__).parent
 
+# the 2x2 windows of a (2, 1, 4, 4) image with ties, as the (C, kH, kW, oH, oW, N) view max pooling gets
+_POOL_WINDOWS = window_kernels.unfold(np.array([1.0, 2.0, 2.0, 0.0] * 8).reshape(2, 1, 4, 4),
+                                      (2, 2), (2, 2), (0, 0), (1, 1))
 # name -> (positional inputs, extra arguments); the first input is the differentiable one.
 CALLS = {
     "values": ((np.arange(6.0).reshape(2, 3),), ()),
@@ -24,6 +28,7 @@ CALLS = {
     "unfold": ((np.arange(2 * 3 * 5 * 4.0).reshape(2, 3, 5, 4),), ((2, 3), (1, 2), (1, 0), (2, 1))),
     "fold": ((np.arange(3 * 2 * 3 * 2 * 2 * 2.0).reshape(3, 2, 3, 2, 2, 2),), ((3, 4), (2, 3), (1, 1), (0, 0), (1, 1))),
     "pad": ((np.arange(6.0).reshape(2, 3),), (((1, 0), (-1, 2)),)),
+    "route_to_maxima": ((np.arange(1.0, 9.0).reshape(2, 1, 2, 2),), (_POOL_WINDOWS, _POOL_WINDOWS.max(axis=(1, 2)))),
     "sin": ((np.linspace(-4, 4, 6).reshape(2, 3),), ()),
     "cos": ((np.linspace(-4, 4, 6).reshape(2, 3),), ()),
     "expm1": ((np.array([-1e-10, 1e-12, 0.5, -2.0]),), ()),

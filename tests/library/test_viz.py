@@ -382,8 +382,8 @@ def test_recording_is_off_outside_the_block_even_after_an_error():
 def cnn_loss(record=True):
     """A small CNN's loss on an input built by indexing a constant, as a data loader does."""
     rng = np.random.default_rng(0)
-    model = nn.Sequential(nn.Conv2d(1, 4, 3, rng=rng), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 4, 3, rng=rng),
-                          nn.ReLU(), nn.Flatten(), nn.Linear(16, 3, rng=rng))
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, rng=rng), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(4, 4, 3, rng=rng), nn.ReLU(), nn.Flatten(), nn.Linear(16, 3, rng=rng))
     data = Tensor(rng.random((5, 1, 10, 10)), dtype=np.float32)
     x = data[np.array([0, 3])]  # no op recorded: nothing here needs a gradient
     with viz.record_modules() if record else contextlib.nullcontext():
@@ -400,10 +400,10 @@ def test_a_big_graph_is_drawn_module_by_module_by_default_and_says_how_to_expand
 
     picture = Picture(viz.draw_graph(loss, model))
     modules = [picture.text(i).split(" | ")[0] for i, a in picture.nodes.items() if a["class"] == "module"]
-    assert sorted(modules) == ["0: Conv2d", "1: ReLU", "2: MaxPool2d", "3: Conv2d", "4: ReLU", "5: Flatten",
-                               "6: Linear"]
+    assert sorted(modules) == ["0: Conv2d", "1: BatchNorm2d", "2: ReLU", "3: MaxPool2d", "4: Conv2d", "5: ReLU",
+                               "6: Flatten", "7: Linear"]
     assert picture.graph_attributes["label"] == (
-        f"collapsed by module ({ops} ops in 7 modules): collapse=False draws every op")
+        f"collapsed by module ({ops} ops in 8 modules): collapse=False draws every op")
     assert picture.nodes == Picture(viz.draw_graph(loss, model, collapse=True)).nodes
 
 
@@ -480,7 +480,7 @@ def test_a_named_input_whose_ops_were_not_recorded_goes_into_the_module_call_it_
 
     unframed = Picture(viz.draw_graph(loss, model, names={"x": x}, clusters=False, collapse=False))
     x_id = unframed.named("x")
-    assert [unframed.text(h) for t, h in unframed.edges if t == x_id] == ["matmul"]  # it reads x's columns
+    assert [unframed.text(h) for t, h in unframed.edges if t == x_id] == ["conv_product"]  # it reads x's columns
     collapsed = Picture(viz.draw_graph(loss, model, names={"x": x}))
     assert [collapsed.text(h).split(" | ")[0] for t, h in collapsed.edges if t == collapsed.named("x")] == [
         "0: Conv2d"]

@@ -111,14 +111,15 @@ def test_window_max_and_sum_reduce_every_window(case):
     np.testing.assert_allclose(window.window_sum(view), windows.sum(axis=(1, 2)), rtol=1e-12, atol=1e-12)
 
 
-def test_max_winners_count_ties():
+def test_route_to_maxima_splits_each_window_gradient_among_its_tied_maxima():
     x = np.array([[[[1.0, 1.0], [0.0, 1.0]]], [[[2.0, 0.0], [0.0, 0.0]]]])  # two images, one 2x2 window each
     geometry = dict(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1))
     windows = window.unfold(x, **geometry)
-    winners, counts = window.max_winners(windows, window.window_max(windows))
-    np.testing.assert_array_equal(counts.ravel(), [3, 1])
-    np.testing.assert_array_equal(winners[0, :, :, 0, 0, 0], [[1, 1], [0, 1]])
-    np.testing.assert_array_equal(winners[0, :, :, 0, 0, 1], [[1, 0], [0, 0]])
+    g = np.array([6.0, 5.0]).reshape(2, 1, 1, 1)
+    shares = window.route_to_maxima(g, windows, window.window_max(windows))
+    np.testing.assert_array_equal(shares[0, :, :, 0, 0, 0], [[2, 2], [0, 2]])  # three tied maxima: 6 / 3 each
+    np.testing.assert_array_equal(shares[0, :, :, 0, 0, 1], [[5, 0], [0, 0]])
+    assert shares.transpose(0, 3, 1, 4, 2, 5).flags.c_contiguous  # image order: a tiling folds by a reshape
 
 
 @st.composite

@@ -5,6 +5,7 @@ The backward walk hands this module to every op's backward as `ops` under
 step with `kernels.__all__` (tests/test_kernels.py checks).
 """
 from tinygrad_np import functional
+from tinygrad_np.kernels import window as window_kernels
 from tinygrad_np.ops import einsum as einsum_ops
 from tinygrad_np.ops import elementwise, movement, reduce, scan, special, window
 from tinygrad_np.ops import softmax as softmax_ops
@@ -50,6 +51,14 @@ def fold(windows: Tensor, output_size, kernel_size, stride, padding, dilation) -
 def pad(x: Tensor, widths, value: float = 0.0) -> Tensor: return window.Pad.apply(x, widths=widths, value=value)
 
 
+def route_to_maxima(g: Tensor, windows, maxima) -> Tensor:
+    """The kernel's shares as g / count times the constant winners mask: a product in g."""
+    winners = (windows == maxima[:, None, None]).astype(windows.dtype)
+    channels, _, _, out_h, out_w, batch = windows.shape
+    share = permute(g, (1, 2, 3, 0)) / window_kernels.window_sum(winners)
+    return share.reshape((channels, 1, 1, out_h, out_w, batch)) * winners
+
+
 __all__ = ["broadcast_to", "sum_to", "scatter_add", "permute", "values", "exp", "log", "where",
-           "softmax", "log_softmax", "unfold", "fold", "pad",
+           "softmax", "log_softmax", "unfold", "fold", "pad", "route_to_maxima",
            "sin", "cos", "expm1", "erf", "prod", "cumsum", "einsum"]

@@ -10,8 +10,8 @@ from tinygrad_np.kernels.elementwise import exp, log, values, where
 from tinygrad_np.kernels.reduce import cumsum, einsum, prod
 from tinygrad_np.kernels.softmax import log_softmax, softmax
 from tinygrad_np.kernels.special import cos, erf, expm1, sin
-from tinygrad_np.kernels.window import fold, pad, unfold
+from tinygrad_np.kernels.window import fold, pad, route_to_maxima, unfold
 
 __all__ = ["broadcast_to", "sum_to", "scatter_add", "permute", "values", "exp", "log", "where",
-           "softmax", "log_softmax", "unfold", "fold", "pad",
+           "softmax", "log_softmax", "unfold", "fold", "pad", "route_to_maxima",
            "sin", "cos", "expm1", "erf", "prod", "cumsum", "einsum"]

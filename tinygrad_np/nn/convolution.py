@@ -10,6 +10,7 @@ import numpy as np
 
 from tinygrad_np.errors import ArgumentError, ShapeError
 from tinygrad_np.kernels import window
+from tinygrad_np.ops.matmul import ConvProduct
 from tinygrad_np.ops.window import Fold, MaxPool, Pad, Unfold
 from tinygrad_np.tensor import Tensor, lift
 
@@ -62,9 +63,10 @@ def conv2d(input, weight: Tensor, bias: Tensor | None = None, stride=1, padding=
     out_h, out_w = _count_windows("conv2d", input, (kernel_h, kernel_w), stride, padding, dilation)
     windows = Unfold.apply(input, kernel_size=(kernel_h, kernel_w), stride=stride, padding=padding, dilation=dilation)
     columns = windows.reshape(groups, group_channels * kernel_h * kernel_w, out_h * out_w * batch)
-    out = weight.reshape(groups, out_channels // groups, group_channels * kernel_h * kernel_w) @ columns
-    out = out.reshape(out_channels, out_h, out_w, batch).permute(3, 0, 1, 2)
-    return out if bias is None else out + bias.reshape(out_channels, 1, 1)
+    window_shape = (out_h, out_w, batch)
+    if bias is None:
+        return ConvProduct.apply(weight, columns, window_shape=window_shape)
+    return ConvProduct.apply(weight, columns, lift(bias, weight), window_shape=window_shape)
 
 
 def _pool_geometry(op: str, input: Tensor, kernel_size, stride, padding, dilation=1) -> dict:

@@ -69,3 +69,48 @@ class Linear(Function):
         if bias is None:
             return grad_x, grad_weight
         return grad_x, grad_weight, g.sum(axis=0) if needs_grad[2] else None
+
+
+class ConvProduct(Function):
+    """conv2d's matrix product in one node, as Linear is for nn.Linear: the weight
+    (O, C/groups, kH, kW) times the im2col columns (groups, C/groups * kH * kW, oH * oW * N),
+    plus the bias (O,), returned as an (N, O, oH, oW) view of the (O, oH, oW, N) product (the
+    batch-minor layout the next unfold copies fastest, see kernels/window.py).
+
+    One node instead of six (weight reshape, matmul, reshape, permute, bias reshape, add), the
+    bias added into the product's own buffer, its gradient a row sum of contiguous memory, and
+    the weight gradient computed as (cols gᵀ)ᵀ: the same numbers as g colsᵀ, from a GEMM
+    OpenBLAS runs faster (3.0 against 3.6 ms for the default CNN's second conv at batch 64).
+    """
+    name = "conv_product"
+    formula = "dW = g colsᵀ,  dcols = Wᵀ g,  db = Σ g  (over oH, oW, N)"
+
+    def forward(self, weight, columns, bias=None, window_shape=None):
+        groups, depth, positions = columns.shape
+        out_channels = weight.shape[0]
+        out = np.matmul(weight.reshape(groups, out_channels // groups, depth), columns)
+        out = out.reshape((out_channels,) + tuple(window_shape))  # (O, oH, oW, N)
+        if bias is not None:
+            if bias.dtype == out.dtype:
+                out += bias[:, None, None, None]  # the product is this op's own new buffer
+            else:
+                out = out + bias[:, None, None, None]
+        return out.transpose(3, 0, 1, 2)
+
+    def describe(self) -> str:
+        return self.name  # window_shape is the output's shape, which the picture shows anyway
+
+    def backward(self, ops, g, out, weight, columns, bias=None):
+        groups, depth, positions = columns.shape
+        needs_grad = self.needs_input_grad
+        g_rows = ops.permute(g, (1, 2, 3, 0)).reshape(groups, weight.shape[0] // groups, positions)
+        grad_weight = grad_columns = grad_bias = None
+        if needs_grad[0]:
+            grad_weight = (columns @ g_rows.swapaxes(-1, -2)).swapaxes(-1, -2).reshape(weight.shape)
+        if needs_grad[1]:
+            grad_columns = weight.reshape(groups, weight.shape[0] // groups, depth).swapaxes(-1, -2) @ g_rows
+        if bias is None:
+            return grad_weight, grad_columns
+        if needs_grad[2]:
+            grad_bias = g_rows.sum(axis=2).reshape(weight.shape[0])
+        return grad_weight, grad_columns, grad_bias

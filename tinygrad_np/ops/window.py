@@ -45,12 +45,6 @@ class Fold(_Windowed):
     def backward(self, ops, g, out, windows): return ops.unfold(g, **self.geometry())
 
 
-def _spread(ops, g, windows_shape):
-    """An (N, C, oH, oW) gradient as (C, 1, 1, oH, oW, N), to broadcast over each window's entries."""
-    channels, _, _, out_h, out_w, batch = windows_shape
-    return ops.permute(g, (1, 2, 3, 0)).reshape((channels, 1, 1, out_h, out_w, batch))
-
-
 class MaxPool(_Windowed):
     """The largest entry of each window (padding is -inf, so it never wins).
 
@@ -71,9 +65,8 @@ class MaxPool(_Windowed):
     def backward(self, ops, g, out, x):
         geometry = self.geometry()
         windows = window.unfold(ops.values(x), **geometry, pad_value=-np.inf)
-        winners, counts = window.max_winners(windows, ops.values(out).transpose(1, 2, 3, 0))
-        return ops.fold(_spread(ops, g / counts.transpose(3, 0, 1, 2), windows.shape) * winners, x.shape[2:],
-                        **geometry)
+        shares = ops.route_to_maxima(g, windows, ops.values(out).transpose(1, 2, 3, 0))
+        return ops.fold(shares, x.shape[2:], **geometry)
 
 
 class Pad(Function):
