@@ -7,6 +7,7 @@ import pytest
 
 from tinygrad_np import Tensor, kernels
 from tinygrad_np.autograd import differentiable
+from tinygrad_np.kernels import conv as conv_kernels
 from tinygrad_np.kernels import window as window_kernels
 
 KERNELS_DIR = Path(kernels.__file__).parent
@@ -39,7 +40,8 @@ CALLS = {
 
 
 def test_both_namespaces_expose_the_same_names():
-    assert sorted(kernels.__all__) == sorted(differentiable.__all__) == sorted([*CALLS, "einsum", "where"])
+    assert sorted(kernels.__all__) == sorted(differentiable.__all__) == sorted(
+        [*CALLS, "einsum", "where", "conv_input_grad", "conv_weight_grad"])
     for name in kernels.__all__:
         assert callable(getattr(kernels, name)) and callable(getattr(differentiable, name))
 
@@ -55,6 +57,28 @@ def test_the_twin_computes_what_the_kernel_computes_and_records_a_node(name):
         return
     assert isinstance(result, Tensor) and result.grad_fn is not None
     np.testing.assert_allclose(result.data, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_the_conv_gradient_twins_compute_what_the_kernels_compute(bias):
+    rng = np.random.default_rng(0)
+    x, weight = rng.standard_normal((2, 4, 6, 5)), rng.standard_normal((6, 2, 3, 2))  # groups=2
+    geometry = dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2))
+    columns = conv_kernels.columns(x, (3, 2), **geometry, groups=2, ones_row=bias)
+    g_rows = rng.standard_normal((2, 3, columns.shape[2]))
+    expected_x = kernels.conv_input_grad(g_rows, weight, (6, 5), **geometry)
+    expected_weight, expected_bias = kernels.conv_weight_grad(g_rows, x, columns, (3, 2), **geometry)
+
+    g_tensor = Tensor(g_rows, requires_grad=True)
+    grad_x = differentiable.conv_input_grad(g_tensor, Tensor(weight), (6, 5), **geometry)
+    grad_weight, grad_bias = differentiable.conv_weight_grad(g_tensor, Tensor(x), columns, (3, 2), **geometry)
+    assert grad_x.grad_fn is not None and grad_weight.grad_fn is not None
+    np.testing.assert_allclose(grad_x.data, expected_x, rtol=1e-12)
+    np.testing.assert_allclose(grad_weight.data, expected_weight, rtol=1e-12)
+    assert (grad_bias is None) == (expected_bias is None) == (not bias)
+    if bias:
+        np.testing.assert_allclose(grad_bias.data, expected_bias, rtol=1e-12)
+        np.testing.assert_allclose(expected_bias, g_rows.sum(axis=2).ravel(), rtol=1e-12)
 
 
 def test_where_takes_a_mask_and_two_operands_in_both():

@@ -106,11 +106,15 @@ def fold_by_offsets(windows: np.ndarray, output_size: Pair, kernel_size: Pair, s
     height, width = output_size
     padded = np.zeros((channels, height + 2 * padding[0], width + 2 * padding[1], batch), windows.dtype)
     for i in range(kernel_h):
-        rows = slice(i * dilation[0], i * dilation[0] + stride[0] * (out_h - 1) + 1, stride[0])
+        rows = offset_slice(i, dilation[0], stride[0], out_h)
         for j in range(kernel_w):
-            columns = slice(j * dilation[1], j * dilation[1] + stride[1] * (out_w - 1) + 1, stride[1])
-            padded[:, rows, columns] += windows[:, i, j]
+            padded[:, rows, offset_slice(j, dilation[1], stride[1], out_w)] += windows[:, i, j]
     return padded[:, padding[0]:padding[0] + height, padding[1]:padding[1] + width].transpose(3, 0, 1, 2)
+
+
+def offset_slice(offset: int, dilation: int, stride: int, count: int) -> slice:
+    """Where kernel offset `offset` of each of `count` windows along one side lies in the padded input."""
+    return slice(offset * dilation, offset * dilation + stride * (count - 1) + 1, stride)
 
 
 def fold_tiles(windows: np.ndarray, output_size: Pair) -> np.ndarray:

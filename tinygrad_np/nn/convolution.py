@@ -1,16 +1,15 @@
 """conv2d, pooling, padding, unfold and fold on Tensors, with PyTorch's signatures and layouts.
 
-Argument checks (a ShapeError naming the op and every shape) and compositions of the primitives
-in ops/window.py: conv2d is unfold, one reshape (the im2col copy) and one matrix product per
-group; its (O, oH, oW, N) product is returned as an (N, O, oH, oW) view, so activations stay
-batch-minor in memory from layer to layer and the next unfold copies whole rows (see
-kernels/window.py).
+Argument checks (a ShapeError naming the op and every shape), then the primitives: conv2d is
+ops/conv.py's Conv2d, whose (O, oH, oW, N) product is returned as an (N, O, oH, oW) view, so
+activations stay batch-minor in memory from layer to layer and the next im2col copies whole
+rows (see kernels/window.py); the pools, unfold, fold and pad build on ops/window.py.
 """
 import numpy as np
 
 from tinygrad_np.errors import ArgumentError, ShapeError
 from tinygrad_np.kernels import window
-from tinygrad_np.ops.matmul import ConvProduct
+from tinygrad_np.ops.conv import Conv2d
 from tinygrad_np.ops.window import Fold, MaxPool, Pad, Unfold
 from tinygrad_np.tensor import Tensor, lift
 
@@ -50,7 +49,7 @@ def conv2d(input, weight: Tensor, bias: Tensor | None = None, stride=1, padding=
     if weight.ndim != 4:
         raise ShapeError(f"conv2d: weight must be 4-D (out_channels, in_channels // groups, kH, kW), "
                          f"got shape {weight.shape}")
-    (batch, channels), (out_channels, group_channels, kernel_h, kernel_w) = input.shape[:2], weight.shape
+    channels, (out_channels, group_channels, kernel_h, kernel_w) = input.shape[1], weight.shape
     if not isinstance(groups, (int, np.integer)) or groups < 1 or channels % groups or out_channels % groups:
         raise ShapeError(f"conv2d: groups={groups} must divide both the input's {channels} channels "
                          f"(input {input.shape}) and the weight's {out_channels} out_channels (weight {weight.shape})")
@@ -60,13 +59,11 @@ def conv2d(input, weight: Tensor, bias: Tensor | None = None, stride=1, padding=
     if bias is not None and bias.shape != (out_channels,):
         raise ShapeError(f"conv2d: bias of shape {bias.shape} for a weight of shape {weight.shape} "
                          f"(needs ({out_channels},))")
-    out_h, out_w = _count_windows("conv2d", input, (kernel_h, kernel_w), stride, padding, dilation)
-    windows = Unfold.apply(input, kernel_size=(kernel_h, kernel_w), stride=stride, padding=padding, dilation=dilation)
-    columns = windows.reshape(groups, group_channels * kernel_h * kernel_w, out_h * out_w * batch)
-    window_shape = (out_h, out_w, batch)
+    _count_windows("conv2d", input, (kernel_h, kernel_w), stride, padding, dilation)
+    geometry = dict(stride=stride, padding=padding, dilation=dilation, groups=int(groups))
     if bias is None:
-        return ConvProduct.apply(weight, columns, window_shape=window_shape)
-    return ConvProduct.apply(weight, columns, lift(bias, weight), window_shape=window_shape)
+        return Conv2d.apply(input, weight, **geometry)
+    return Conv2d.apply(input, weight, lift(bias, weight), **geometry)
 
 
 def _pool_geometry(op: str, input: Tensor, kernel_size, stride, padding, dilation=1) -> dict:

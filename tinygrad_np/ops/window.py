@@ -1,6 +1,6 @@
 """Sliding-window ops: Unfold and Fold (im2col and col2im, each the other's adjoint), max
-pooling, and constant padding. Kernels in tinygrad_np.kernels.window; conv2d (unfold, reshape,
-matmul) and avg_pool2d (unfold, mean) are compositions in nn.convolution.
+pooling, and constant padding. Kernels in tinygrad_np.kernels.window; avg_pool2d (unfold,
+mean) is a composition in nn.convolution, conv2d a primitive of its own (ops/conv.py).
 
 Geometry params are pairs: kernel_size, stride, padding, dilation, as (height, width).
 """

@@ -115,8 +115,8 @@ def handed_inputs(nodes, edges, tensors, root_ids) -> list:
     """Add the `tensors` that are not in the graph but were handed to a recorded module call that
     made some of it: node `inK` and an edge into that call's first op reading a constant the call
     made (else its first op). Such a tensor reached the graph through ops that were not recorded,
-    as nothing needed its gradient: a conv's input batch, unfolded into the columns its matmul
-    reads. Returns the ids of the nodes added."""
+    as nothing needed its gradient: flat rows that a model reshapes into images for its first
+    conv. Returns the ids of the nodes added."""
     drawn = tensor_ids(nodes)
     added: list = []
     for tensor in tensors:

@@ -5,7 +5,7 @@ Three weak maps, filled by a forward hook; an entry disappears with its tensor:
   the last, outermost, is the model that names it when draw_graph gets no module);
 - `returned_by`: tensor -> the innermost module whose call returned it (named after that module);
 - `given_to`: tensor -> the innermost module whose call received it as an argument (to draw an
-  input whose ops were not recorded, such as a conv's input batch, going into that call).
+  input whose ops were not recorded, such as flat rows a model reshapes into images, going into that call).
 """
 import contextlib
 import weakref

@@ -48,7 +48,7 @@ def draw_graph(output, module=None, *, names=None, grads=False, values=False, ma
     outermost module whose call record_modules() recorded names them.
     names: {label: tensor} for other tensors worth naming, e.g. {"x": x, "loss": loss}; a named
     tensor the graph does not hold is drawn anyway when it was an argument of a recorded module call
-    (a conv's input batch: its unfolding is not recorded), else a UserWarning says it matched no node.
+    (flat rows a model reshapes into images: the reshape is not recorded), else a UserWarning says it matched no node.
     grads: add each stored gradient's shape and norm (after backward(); see retain_grads).
     values: add the values, and gradients, of tensors with at most `max_values` entries.
     clusters: frame each module's nodes (its ops need record_modules(); parameters do not).
