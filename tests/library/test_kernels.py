@@ -8,6 +8,7 @@ import pytest
 from tinygrad_np import Tensor, kernels
 from tinygrad_np.autograd import differentiable
 from tinygrad_np.kernels import conv as conv_kernels
+from tinygrad_np.kernels import elementwise as elementwise_kernels
 from tinygrad_np.kernels import window as window_kernels
 
 KERNELS_DIR = Path(kernels.__file__).parent
@@ -122,3 +123,10 @@ def test_the_kernels_import_nothing_of_the_library():
             for module in modules:
                 assert not module.startswith("tinygrad_np") or module.startswith("tinygrad_np.kernels"), \
                     f"{path.name} imports {module}"
+
+
+def test_relu_kernel_is_numpys_maximum_with_zero_and_keeps_the_layout():
+    x = np.array([[-2.0, -0.0, 0.0, 3.5], [np.nan, -np.inf, np.inf, 1e-45]], np.float32).T  # transposed layout
+    out = elementwise_kernels.relu(x)
+    np.testing.assert_array_equal(out, np.maximum(x, 0))  # NaN stays NaN, -inf becomes 0
+    assert out.dtype == np.float32 and out.strides == x.strides and not np.shares_memory(out, x)
