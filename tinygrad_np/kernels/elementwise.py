@@ -27,4 +27,3 @@ def relu(x: np.ndarray) -> np.ndarray:
     out = np.empty_like(x)
     out.fill(0)
     return np.maximum(x, out, out=out)
-
