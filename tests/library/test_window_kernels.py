@@ -122,6 +122,20 @@ def test_route_to_maxima_splits_each_window_gradient_among_its_tied_maxima():
     assert shares.transpose(0, 3, 1, 4, 2, 5).flags.c_contiguous  # image order: a tiling folds by a reshape
 
 
+@pytest.mark.parametrize("block_bytes", [1, 10**9])  # one channel per block; all channels in one
+def test_route_to_maxima_gives_the_same_shares_block_by_block(monkeypatch, block_bytes):
+    monkeypatch.setattr(window, "ROUTE_BLOCK_BYTES", block_bytes)
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 3, (3, 5, 7, 6)).astype(np.float64)  # small integers: many ties
+    geometry = dict(kernel_size=(3, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1))
+    windows = window.unfold(x, **geometry)
+    maxima = window.window_max(windows)
+    g = rng.standard_normal((3,) + maxima.shape[:3])  # (N, C, oH, oW)
+    winners = windows == maxima[:, None, None]
+    expected = winners * (g.transpose(1, 2, 3, 0) / winners.sum(axis=(1, 2)))[:, None, None]
+    np.testing.assert_allclose(window.route_to_maxima(g, windows, maxima), expected, rtol=1e-15)
+
+
 @st.composite
 def pad_widths(draw, shape):
     """(before, after) per axis, each -crop..3, cropping at most all but one entry of an axis."""
