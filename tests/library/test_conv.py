@@ -272,6 +272,19 @@ def test_the_default_cnn_runs_forward_and_backward():
         assert np.abs(parameter.grad.data).max() > 0
 
 
+def test_a_frozen_conv_passes_the_input_gradient_on_and_gives_itself_none():
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((2, 3, 6, 5)), requires_grad=True)
+    weight, bias = Tensor(rng.standard_normal((4, 3, 3, 2))), Tensor(rng.standard_normal(4), requires_grad=True)
+    (F.conv2d(x, weight, bias, padding=1) ** 2).sum().backward()
+    assert weight.grad is None and x.grad is not None and bias.grad is not None
+    unfrozen = Tensor(weight.data, requires_grad=True)
+    x2, bias2 = Tensor(x.data, requires_grad=True), Tensor(bias.data, requires_grad=True)
+    (F.conv2d(x2, unfrozen, bias2, padding=1) ** 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, x2.grad.data)
+    np.testing.assert_array_equal(bias.grad.data, bias2.grad.data)
+
+
 def test_pool_and_flatten_layers_call_their_functions():
     x = Tensor(np.arange(2 * 3 * 4 * 4, dtype=np.float32).reshape(2, 3, 4, 4))
     np.testing.assert_array_equal(nn.MaxPool2d(2)(x).data, F.max_pool2d(x, 2).data)

@@ -39,6 +39,8 @@ class Conv2d(Function):
         g_rows = ops.permute(g, (1, 2, 3, 0)).reshape(groups, weight.shape[0] // groups, positions)
         needs_grad = self.needs_input_grad
         grad_x = ops.conv_input_grad(g_rows, weight, x.shape[2:], **geometry) if needs_grad[0] else None
-        grad_weight, grad_bias = ops.conv_weight_grad(g_rows, x, self.columns, weight.shape[2:], **geometry)
-        grad_weight = grad_weight.reshape(weight.shape)
+        grad_weight = grad_bias = None
+        if any(needs_grad[1:]):  # a frozen weight and bias skip their product
+            grad_weight, grad_bias = ops.conv_weight_grad(g_rows, x, self.columns, weight.shape[2:], **geometry)
+            grad_weight = grad_weight.reshape(weight.shape)
         return (grad_x, grad_weight) if bias is None else (grad_x, grad_weight, grad_bias)
