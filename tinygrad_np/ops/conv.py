@@ -6,6 +6,7 @@ import numpy as np
 
 from tinygrad_np.function import Function
 from tinygrad_np.kernels import conv, window
+from tinygrad_np.ops.window import describe_geometry
 
 
 class Conv2d(Function):
@@ -29,8 +30,7 @@ class Conv2d(Function):
         return product.reshape(weight.shape[0], out_h, out_w, x.shape[0]).transpose(3, 0, 1, 2)
 
     def describe(self) -> str:
-        shown = {key: value for key, value in self.params.items() if value not in ((0, 0), (1, 1), 1)}
-        return " ".join([self.name] + [f"{key}={value}" for key, value in shown.items()])
+        return describe_geometry(self.name, self.params)
 
     def backward(self, ops, g, out, x, weight, bias=None):
         geometry = {key: self.params[key] for key in ("stride", "padding", "dilation")}

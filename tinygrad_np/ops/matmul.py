@@ -69,4 +69,3 @@ class Linear(Function):
         if bias is None:
             return grad_x, grad_weight
         return grad_x, grad_weight, g.sum(axis=0) if needs_grad[2] else None
-

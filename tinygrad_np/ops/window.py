@@ -17,8 +17,14 @@ class _Windowed(Function):
         return {key: self.params[key] for key in ("kernel_size", "stride", "padding", "dilation")}
 
     def describe(self) -> str:
-        shown = {key: value for key, value in self.geometry().items() if value not in ((0, 0), (1, 1))}
-        return " ".join([self.name] + [f"{key}={value}" for key, value in shown.items()])
+        return describe_geometry(self.name, self.geometry())
+
+
+def describe_geometry(name: str, geometry: dict) -> str:
+    """A window op's graph label: its name and the geometry that differs from the defaults
+    (no padding, stride and dilation 1, one group)."""
+    shown = [f"{key}={value}" for key, value in geometry.items() if value not in ((0, 0), (1, 1), 1)]
+    return " ".join([name] + shown)
 
 
 class Unfold(_Windowed):
