@@ -285,6 +285,14 @@ def test_a_frozen_conv_passes_the_input_gradient_on_and_gives_itself_none():
     np.testing.assert_array_equal(bias.grad.data, bias2.grad.data)
 
 
+def test_window_op_labels_show_every_geometry_value_but_its_default():
+    x = Tensor(np.ones((1, 2, 6, 6)), requires_grad=True)
+    assert F.conv2d(x, Tensor(np.ones((2, 1, 3, 3))), padding=1, groups=2).grad_fn.describe() == \
+        "conv2d padding=(1, 1) groups=2"
+    assert F.conv2d(x, Tensor(np.ones((2, 2, 3, 3)))).grad_fn.describe() == "conv2d"
+    assert F.max_pool2d(x, 1, padding=0).grad_fn.describe() == "max_pool2d kernel_size=(1, 1)"
+
+
 def test_pool_and_flatten_layers_call_their_functions():
     x = Tensor(np.arange(2 * 3 * 4 * 4, dtype=np.float32).reshape(2, 3, 4, 4))
     np.testing.assert_array_equal(nn.MaxPool2d(2)(x).data, F.max_pool2d(x, 2).data)

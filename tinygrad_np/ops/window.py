@@ -20,10 +20,13 @@ class _Windowed(Function):
         return describe_geometry(self.name, self.geometry())
 
 
+GEOMETRY_DEFAULTS = {"padding": (0, 0), "stride": (1, 1), "dilation": (1, 1), "groups": 1}
+
+
 def describe_geometry(name: str, geometry: dict) -> str:
-    """A window op's graph label: its name and the geometry that differs from the defaults
-    (no padding, stride and dilation 1, one group)."""
-    shown = [f"{key}={value}" for key, value in geometry.items() if value not in ((0, 0), (1, 1), 1)]
+    """A window op's graph label: its name and each geometry value other than its own default
+    (a padding of (1, 1) is shown; a stride of (1, 1) is not)."""
+    shown = [f"{key}={value}" for key, value in geometry.items() if GEOMETRY_DEFAULTS.get(key) != value]
     return " ".join([name] + shown)
 
 
