@@ -293,9 +293,10 @@ def _every_window_meets_the_input(size, kernel, stride, padding, dilation) -> bo
 
 
 @st.composite
-def conv2d_inputs(draw, max_batch=2, max_group_channels=2, max_groups=2):
-    """(x, weight, bias or None, params) for conv2d: params holds stride, padding, dilation, groups."""
-    input_size, geometry = draw(window_geometries())
+def conv2d_inputs(draw, max_batch=2, max_group_channels=2, max_groups=2, max_stride=2, max_kernel=3):
+    """(x, weight, bias or None, params) for conv2d: params holds stride, padding, dilation, groups.
+    max_stride=1 and max_groups=1 draw the convs the spectral lowering computes."""
+    input_size, geometry = draw(window_geometries(max_kernel=max_kernel, max_stride=max_stride))
     groups = draw(st.integers(1, max_groups))
     in_channels = groups * draw(st.integers(1, max_group_channels))
     out_channels = groups * draw(st.integers(1, max_group_channels))

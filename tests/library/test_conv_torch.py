@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from lowerings import lowering
 from strategies import conv2d_inputs, images_and_windows, pad_inputs, pool_inputs
 
 import tinygrad_np.nn.functional as F
@@ -32,6 +33,13 @@ def compare(ours, theirs, *inputs):
 def test_conv2d_matches_torch(case):
     x, weight, bias, params = case
     compare(lambda *t: F.conv2d(*t, **params), lambda *t: TF.conv2d(*t, **params), x, weight, bias)
+
+
+@given(conv2d_inputs(max_group_channels=3, max_groups=1, max_stride=1, max_kernel=4))
+def test_spectral_conv2d_matches_torch(case):
+    x, weight, bias, params = case
+    with lowering("spectral"):
+        compare(lambda *t: F.conv2d(*t, **params), lambda *t: TF.conv2d(*t, **params), x, weight, bias)
 
 
 @given(pool_inputs(max_channels=3, distinct=True))

@@ -4,11 +4,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from lowerings import lowering
 
 from tinygrad_np import Tensor, kernels
 from tinygrad_np.autograd import differentiable
 from tinygrad_np.kernels import conv as conv_kernels
 from tinygrad_np.kernels import elementwise as elementwise_kernels
+from tinygrad_np.kernels import spectral
 from tinygrad_np.kernels import window as window_kernels
 
 KERNELS_DIR = Path(kernels.__file__).parent
@@ -42,7 +44,7 @@ CALLS = {
 
 def test_both_namespaces_expose_the_same_names():
     assert sorted(kernels.__all__) == sorted(differentiable.__all__) == sorted(
-        [*CALLS, "einsum", "where", "conv_input_grad", "conv_weight_grad"])
+        [*CALLS, "einsum", "where", "conv_grads"])
     for name in kernels.__all__:
         assert callable(getattr(kernels, name)) and callable(getattr(differentiable, name))
 
@@ -61,25 +63,30 @@ def test_the_twin_computes_what_the_kernel_computes_and_records_a_node(name):
 
 
 @pytest.mark.parametrize("bias", [False, True])
-def test_the_conv_gradient_twins_compute_what_the_kernels_compute(bias):
+@pytest.mark.parametrize("name, geometry", [
+    ("im2col", dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2)),
+    ("spectral", dict(stride=(1, 1), padding=(1, 0), dilation=(1, 2), groups=1)),
+])
+def test_the_conv_gradient_twin_computes_what_either_lowering_computes(bias, name, geometry):
     rng = np.random.default_rng(0)
-    x, weight = rng.standard_normal((2, 4, 6, 5)), rng.standard_normal((6, 2, 3, 2))  # groups=2
-    geometry = dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2))
-    columns = conv_kernels.columns(x, (3, 2), **geometry, groups=2, ones_row=bias)
-    g_rows = rng.standard_normal((2, 3, columns.shape[2]))
-    expected_x = kernels.conv_input_grad(g_rows, weight, (6, 5), **geometry)
-    expected_weight, expected_bias = kernels.conv_weight_grad(g_rows, x, columns, (3, 2), **geometry)
+    groups = geometry["groups"]
+    x, weight = rng.standard_normal((2, 4, 6, 5)), rng.standard_normal((6, 4 // groups, 3, 2))
+    with lowering(name):
+        out, saved = conv_kernels.forward(x, weight, rng.standard_normal(6) if bias else None, **geometry)
+    assert isinstance(saved, spectral.Saved) == (name == "spectral")
+    g = rng.standard_normal(out.shape)
+    needs = (True, True, bias)
+    expected = kernels.conv_grads(g, x, weight, saved, **geometry, needs=needs)
 
-    g_tensor = Tensor(g_rows, requires_grad=True)
-    grad_x = differentiable.conv_input_grad(g_tensor, Tensor(weight), (6, 5), **geometry)
-    grad_weight, grad_bias = differentiable.conv_weight_grad(g_tensor, Tensor(x), columns, (3, 2), **geometry)
-    assert grad_x.grad_fn is not None and grad_weight.grad_fn is not None
-    np.testing.assert_allclose(grad_x.data, expected_x, rtol=1e-12)
-    np.testing.assert_allclose(grad_weight.data, expected_weight, rtol=1e-12)
-    assert (grad_bias is None) == (expected_bias is None) == (not bias)
+    grads = differentiable.conv_grads(Tensor(g, requires_grad=True), Tensor(x), Tensor(weight), saved, **geometry,
+                                      needs=needs)
+    assert all(grad.grad_fn is not None for grad in grads if grad is not None)
+    assert (grads[2] is None) == (expected[2] is None) == (not bias)
+    for grad, value in zip(grads, expected, strict=True):
+        if value is not None:
+            np.testing.assert_allclose(grad.data, value, rtol=1e-10, atol=1e-12)
     if bias:
-        np.testing.assert_allclose(grad_bias.data, expected_bias, rtol=1e-12)
-        np.testing.assert_allclose(expected_bias, g_rows.sum(axis=2).ravel(), rtol=1e-12)
+        np.testing.assert_allclose(expected[2], g.sum(axis=(0, 2, 3)), rtol=1e-10)
 
 
 def test_where_takes_a_mask_and_two_operands_in_both():

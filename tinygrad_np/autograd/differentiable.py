@@ -59,27 +59,27 @@ def route_to_maxima(g: Tensor, windows, maxima) -> Tensor:
     return share.reshape((channels, 1, 1, out_h, out_w, batch)) * winners
 
 
-def conv_input_grad(g_rows: Tensor, weight: Tensor, input_size, stride, padding, dilation) -> Tensor:
-    """fold(Wᵀ g) as recorded ops: the product whole, then the fold."""
-    groups, group_out, positions = g_rows.shape
-    out_channels, group_channels, kernel_h, kernel_w = weight.shape
-    out_h, out_w = window_kernels.count_windows(input_size, (kernel_h, kernel_w), stride, padding, dilation)
-    product = weight.reshape(groups, group_out, -1).swapaxes(1, 2) @ g_rows  # (groups, C/groups * kH * kW, P)
-    windows = product.reshape(out_channels // group_out * group_channels, kernel_h, kernel_w, out_h, out_w,
-                              positions // (out_h * out_w))
-    return fold(windows, input_size, (kernel_h, kernel_w), stride, padding, dilation)
-
-
-def conv_weight_grad(g_rows: Tensor, x: Tensor, columns, kernel_size, stride, padding, dilation) -> tuple:
-    """(g colsᵀ, Σ g) with the columns unfolded from x as recorded ops; the forward's saved
-    columns only say whether there is a bias (a row of ones)."""
-    groups = g_rows.shape[0]
-    depth = x.shape[1] // groups * kernel_size[0] * kernel_size[1]
-    windows = unfold(x, kernel_size, stride, padding, dilation)
-    grad_weight = g_rows @ windows.reshape(groups, depth, -1).swapaxes(1, 2)
-    return grad_weight, g_rows.sum(axis=2).reshape(-1) if columns.shape[1] > depth else None
+def conv_grads(g: Tensor, x: Tensor, weight: Tensor, saved, stride, padding, dilation, groups, needs) -> tuple:
+    """(dx, dW, db) as recorded ops, by im2col whichever lowering the forward took (`saved` is
+    not used: the twin unfolds x itself): dx = fold(Wᵀ g), dW = g colsᵀ, db = Σ g."""
+    batch, out_channels, out_h, out_w = g.shape
+    _, group_channels, kernel_h, kernel_w = weight.shape
+    kernel_size = (kernel_h, kernel_w)
+    g_rows = permute(g, (1, 2, 3, 0)).reshape(groups, out_channels // groups, -1)
+    grad_x = grad_weight = grad_bias = None
+    if needs[0]:
+        product = weight.reshape(groups, out_channels // groups, -1).swapaxes(1, 2) @ g_rows
+        windows = product.reshape(groups * group_channels, kernel_h, kernel_w, out_h, out_w, batch)
+        grad_x = fold(windows, x.shape[2:], kernel_size, stride, padding, dilation)
+    if needs[1]:
+        windows = unfold(x, kernel_size, stride, padding, dilation)
+        grad_weight = (g_rows @ windows.reshape(groups, group_channels * kernel_h * kernel_w, -1).swapaxes(1, 2)
+                       ).reshape(weight.shape)
+    if needs[2]:
+        grad_bias = g_rows.sum(axis=2).reshape(-1)
+    return grad_x, grad_weight, grad_bias
 
 
 __all__ = ["broadcast_to", "sum_to", "scatter_add", "permute", "values", "exp", "log", "where",
-           "softmax", "log_softmax", "unfold", "fold", "pad", "route_to_maxima", "conv_input_grad", "conv_weight_grad",
+           "softmax", "log_softmax", "unfold", "fold", "pad", "route_to_maxima", "conv_grads",
            "sin", "cos", "expm1", "erf", "prod", "cumsum", "einsum"]

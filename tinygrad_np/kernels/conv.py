@@ -1,5 +1,11 @@
 """Convolution kernels in plain NumPy (imports nothing of tinygrad_np but its sibling kernels):
-the im2col columns of conv2d's forward, and the gradients of its input and weight.
+conv2d's forward and its gradients, by one of two lowerings. `forward` picks one per call and
+returns what the backward needs of it; `conv_grads` follows the same lowering.
+
+- im2col (the functions below): the columns of every window, one matrix product per group.
+  Any stride, padding, dilation and groups.
+- spectral (kernels/spectral.py): products per frequency, for stride 1 and one group, when
+  `spectral.pays` (the default CNN's second conv: half the step's time at batch 64).
 
 Layouts as in kernels/window.py: the columns are (groups, C/groups * kH * kW, oH * oW * N), one
 copy of unfold's strided view, and a gradient g arrives as rows (groups, O/groups, oH * oW * N),
@@ -13,9 +19,37 @@ column. For the default CNN's first conv at batch 64 that saves a pass each way 
 """
 import numpy as np
 
-from tinygrad_np.kernels import window
+from tinygrad_np.kernels import spectral, window
 
 Pair = tuple[int, int]
+
+
+def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair, padding: Pair,
+            dilation: Pair, groups: int) -> tuple:
+    """(conv2d's output as an (N, O, oH, oW) view of (O, oH, oW, N) memory, what conv_grads
+    needs of the lowering taken: the im2col columns or a spectral.Saved)."""
+    if spectral.pays(x.shape, weight.shape, stride, padding, dilation, groups):
+        return spectral.forward(x, weight, bias, padding, dilation)
+    kernel_size = weight.shape[2:]
+    saved = columns(x, kernel_size, stride, padding, dilation, groups, ones_row=bias is not None)
+    product = np.matmul(weight_rows(weight, bias, groups), saved)  # (groups, O/groups, oH * oW * N)
+    out_h, out_w = window.count_windows(x.shape[2:], kernel_size, stride, padding, dilation)
+    return product.reshape(weight.shape[0], out_h, out_w, x.shape[0]).transpose(3, 0, 1, 2), saved
+
+
+def conv_grads(g: np.ndarray, x: np.ndarray, weight: np.ndarray, saved, stride: Pair, padding: Pair,
+               dilation: Pair, groups: int, needs) -> tuple:
+    """(dx, dW, db) from the (N, O, oH, oW) output gradient by the forward's lowering, None
+    where `needs` (x, weight, bias) says no; db is None without a bias."""
+    if isinstance(saved, spectral.Saved):
+        return spectral.gradients(g, x.shape[2:], weight.shape, saved, needs)
+    g_rows = np.ascontiguousarray(g.transpose(1, 2, 3, 0)).reshape(groups, weight.shape[0] // groups, -1)
+    geometry = dict(stride=stride, padding=padding, dilation=dilation)
+    grad_x = conv_input_grad(g_rows, weight, x.shape[2:], **geometry) if needs[0] else None
+    if not any(needs[1:]):  # a frozen weight and bias skip their product
+        return grad_x, None, None
+    grad_weight, grad_bias = conv_weight_grad(g_rows, x, saved, weight.shape[2:], **geometry)
+    return grad_x, grad_weight.reshape(weight.shape), grad_bias
 
 
 def columns(x: np.ndarray, kernel_size: Pair, stride: Pair, padding: Pair, dilation: Pair, groups: int,
