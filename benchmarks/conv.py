@@ -5,6 +5,8 @@ conv 1->32 5x5, ReLU, max-pool 2, conv 32->64 5x5, ReLU, max-pool 2, flatten, li
 cross-entropy; plain SGD; float32; the same initial weights and the same MNIST batches. A round
 runs STEPS steps of each framework, one step each in turn (the order rotating, as in
 timing.run_in_turns), and the large GEMM once; ratios are medians of the per-round ratios.
+A fourth candidate is tinygrad_np with conv2d's spectral lowering turned off ("im2col only"),
+to show what the lowering buys.
 
     python -m benchmarks.conv [--batch 64 128] [--rounds 7] [--threads 2] [--profile]
 
@@ -16,6 +18,7 @@ import cProfile
 import pstats
 import statistics
 import sys
+from unittest import mock
 
 import numpy as np
 
@@ -27,6 +30,7 @@ from mnist.data import dataset as mnist_data
 from mnist.models.registry import DEFAULT_CNN, KINDS
 from mnist.reference import network
 from tinygrad_np import Tensor, memory, nn
+from tinygrad_np.kernels import spectral
 from tinygrad_np.nn.functional import cross_entropy
 from tinygrad_np.optim import SGD
 
@@ -39,8 +43,9 @@ CONVS = ((1, 32, 5, 24), (32, 64, 5, 8))
 
 
 def step_flops(batch_size: int) -> int:
-    """Multiply-adds x 2 of the step's matrix products: forward and weight gradient of every
-    layer, input gradient of all but the first conv (whose input needs none)."""
+    """Multiply-adds x 2 of the step's matrix products as im2col computes them: forward and
+    weight gradient of every layer, input gradient of all but the first conv (whose input needs
+    none). The spectral lowering of the second conv does fewer: the rate is an effective one."""
     flops = 0
     for index, (in_channels, out_channels, kernel, side) in enumerate(CONVS):
         product = 2 * batch_size * side * side * out_channels * in_channels * kernel * kernel
@@ -84,8 +89,9 @@ class CnnWorkload:
         return [(self.x[start:start + self.batch_size], self.labels[start:start + self.batch_size])
                 for start in starts]
 
-    def tinygrad_steps(self, steps: int) -> list:
-        model = self.models["tinygrad_np"] = tinygrad_cnn(self.seed)
+    def tinygrad_steps(self, steps: int, spectral_lowering: bool = True) -> list:
+        """With spectral_lowering=False every conv takes im2col (spectral.cheaper patched to say no)."""
+        model = self.models["tinygrad_np" if spectral_lowering else "im2col only"] = tinygrad_cnn(self.seed)
         optimizer = SGD(model.parameters(), lr=LEARNING_RATE)
 
         def step(x, labels):
@@ -94,7 +100,12 @@ class CnnWorkload:
             loss.backward()
             optimizer.step()
             return loss.item()
-        return [lambda batch=batch: step(*batch) for batch in self._batches(steps)]
+
+        def im2col_step(x, labels):
+            with mock.patch.object(spectral, "cheaper", lambda *args: False):
+                return step(x, labels)
+        chosen = step if spectral_lowering else im2col_step
+        return [lambda batch=batch: chosen(*batch) for batch in self._batches(steps)]
 
     def reference_steps(self, steps: int) -> list:
         """The same network and SGD by the closed-form formulas (mnist.reference.network.train_step)."""
@@ -128,7 +139,8 @@ def measure(images: np.ndarray, labels: np.ndarray, rounds: int, batch_sizes=BAT
     rows = []
     for batch_size in batch_sizes:
         workload = CnnWorkload(images, labels, batch_size)
-        candidates = {"tinygrad_np": workload.tinygrad_steps(steps), "reference": workload.reference_steps(steps)}
+        candidates = {"tinygrad_np": workload.tinygrad_steps(steps), "reference": workload.reference_steps(steps),
+                      "im2col only": workload.tinygrad_steps(steps, spectral_lowering=False)}
         if torch:
             candidates["torch"] = workload.torch_steps(steps)
         candidates["gemm"] = gemm  # once a round, in turn with the first steps

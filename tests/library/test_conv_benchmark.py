@@ -1,4 +1,4 @@
-"""benchmarks/conv.py: the three candidates train the same CNN from the same weights on the same
+"""benchmarks/conv.py: the four candidates train the same CNN from the same weights on the same
 batches, the FLOP count, and the report's CNN table and target. Fast: two steps, no timing asserted."""
 import numpy as np
 import pytest
@@ -36,6 +36,21 @@ def test_the_hand_derived_network_takes_the_same_steps(workload):
         np.testing.assert_allclose(mine, other, rtol=1e-4, atol=1e-6, err_msg=name)
 
 
+def test_the_im2col_only_candidate_takes_the_same_steps_by_im2col(workload, monkeypatch):
+    calls = []
+    forward = conv.spectral.forward
+    monkeypatch.setattr(conv.spectral, "forward", lambda *args: calls.append(args) or forward(*args))
+    for step in workload.tinygrad_steps(2):
+        step()
+    assert len(calls) == 2  # the second conv, once a step
+    for step in workload.tinygrad_steps(2, spectral_lowering=False):
+        step()
+    assert len(calls) == 2
+    pairs = zip(workload.models["tinygrad_np"].parameters(), workload.models["im2col only"].parameters(), strict=True)
+    for spectral_param, im2col_param in pairs:
+        np.testing.assert_allclose(spectral_param.data, im2col_param.data, rtol=1e-4, atol=1e-6)
+
+
 def test_batches_cycle_through_the_images(workload):
     batches = workload._batches(4)
     assert [len(x) for x, _ in batches] == [8] * 4
@@ -51,7 +66,8 @@ def test_step_flops_counts_each_matrix_product():
 
 
 def rows(ratio_64=1.2, ratio_128=1.6):
-    return [{"batch_size": batch, "step_ms": {"tinygrad_np": 30.0, "reference": 60.0, "torch": 25.0},
+    return [{"batch_size": batch, "step_ms": {"tinygrad_np": 30.0, "im2col only": 45.0, "reference": 60.0,
+                                               "torch": 25.0},
              "ratio_to_reference": 0.5, "ratio_to_torch": ratio,
              "ratio_to_torch_range": (ratio - 0.1, ratio + 0.1), "gflops": 50.0, "fraction_of_gemm": 0.4}
             for batch, ratio in ((64, ratio_64), (128, ratio_128))]
@@ -67,5 +83,5 @@ def test_the_floor_passes_at_or_below_one_and_a_half():
 
 def test_the_table_has_a_row_per_batch_with_the_spread():
     lines = report.conv_table(rows())
-    assert lines[2] == "| 64 | 30.0 | 60.0 | 25.0 | 0.50x | 1.20x (1.10-1.30) | 50 | 40% |"
+    assert lines[2] == "| 64 | 30.0 | 45.0 | 60.0 | 25.0 | 0.50x | 1.20x (1.10-1.30) | 50 | 40% |"
     assert len(lines) == 4
