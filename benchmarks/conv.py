@@ -18,7 +18,6 @@ import cProfile
 import pstats
 import statistics
 import sys
-from unittest import mock
 
 import numpy as np
 
@@ -90,7 +89,7 @@ class CnnWorkload:
                 for start in starts]
 
     def tinygrad_steps(self, steps: int, spectral_lowering: bool = True) -> list:
-        """With spectral_lowering=False every conv takes im2col (spectral.cheaper patched to say no)."""
+        """With spectral_lowering=False every conv takes im2col (spectral.forced(False))."""
         model = self.models["tinygrad_np" if spectral_lowering else "im2col only"] = tinygrad_cnn(self.seed)
         optimizer = SGD(model.parameters(), lr=LEARNING_RATE)
 
@@ -102,7 +101,7 @@ class CnnWorkload:
             return loss.item()
 
         def im2col_step(x, labels):
-            with mock.patch.object(spectral, "cheaper", lambda *args: False):
+            with spectral.forced(False):
                 return step(x, labels)
         chosen = step if spectral_lowering else im2col_step
         return [lambda batch=batch: chosen(*batch) for batch in self._batches(steps)]

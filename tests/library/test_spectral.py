@@ -126,3 +126,16 @@ def test_a_geometrys_matrices_are_built_once_per_dtype():
     assert spectral.transforms(*key, np.dtype(np.float32)) is first
     assert first.to_h.dtype == np.float32
     assert spectral.transforms(*key, np.dtype(np.float64)).to_h.dtype == np.float64
+
+
+def test_forced_overrides_the_cost_model_only_where_the_scheme_fits_and_nests():
+    second_conv, first_conv = ((64, 32, 12, 12), (64, 32, 5, 5)), ((64, 1, 28, 28), (32, 1, 5, 5))
+    plain = dict(stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1)
+    with spectral.forced(True):
+        assert spectral.pays(*first_conv, **plain)
+        assert not spectral.pays(*second_conv, **dict(plain, stride=(2, 2)))  # strided never fits
+        with pytest.raises(RuntimeError), spectral.forced(False):
+            assert not spectral.pays(*second_conv, **plain)
+            raise RuntimeError
+        assert spectral.pays(*first_conv, **plain)  # the inner block's choice ended with it
+    assert spectral.pays(*second_conv, **plain) and not spectral.pays(*first_conv, **plain)

@@ -24,6 +24,7 @@ Layouts: the activations arrive batch-minor, (C, H, W, N) memory (see kernels/wi
 spectra are (A, Lw, 2, C, N): frequency (a, b), then real and imaginary part, then channel and
 sample, so each frequency's (2C, N) block is one matrix of the per-frequency product.
 """
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -198,10 +199,27 @@ def cheaper(input_size: Pair, kernel_size: Pair, padding: Pair, dilation: Pair, 
     return 2 * (products + to_spectrum + from_spectrum) <= channels * out_channels * kernel_h * kernel_w * out_h * out_w
 
 
+_forced: list[bool] = []  # the innermost `forced` block's choice, if any
+
+
+@contextmanager
+def forced(spectral: bool):
+    """Inside: conv2d takes the spectral lowering wherever it fits (True) or never (False),
+    whatever `cheaper` says; for comparing the two routes (the tests, benchmarks.conv)."""
+    _forced.append(spectral)
+    try:
+        yield
+    finally:
+        _forced.pop()
+
+
 def pays(input_shape, weight_shape, stride: Pair, padding: Pair, dilation: Pair, groups: int) -> bool:
-    """Whether conv2d takes the spectral path: stride 1, one group, and `cheaper`."""
-    return stride == (1, 1) and groups == 1 and cheaper(
-        input_shape[2:], weight_shape[2:], padding, dilation, input_shape[1], weight_shape[0])
+    """Whether conv2d takes the spectral path: stride 1, one group, and `cheaper` (or `forced`)."""
+    if stride != (1, 1) or groups != 1:
+        return False
+    if _forced:
+        return _forced[-1]
+    return cheaper(input_shape[2:], weight_shape[2:], padding, dilation, input_shape[1], weight_shape[0])
 
 
 @dataclass
