@@ -139,3 +139,35 @@ def test_forced_overrides_the_cost_model_only_where_the_scheme_fits_and_nests():
             raise RuntimeError
         assert spectral.pays(*first_conv, **plain)  # the inner block's choice ended with it
     assert spectral.pays(*second_conv, **plain) and not spectral.pays(*first_conv, **plain)
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_an_inf_or_nan_stays_in_its_windows_as_with_im2col(bad):
+    """A transform would spread it over the whole output: such inputs and gradients take im2col,
+    so the NaN and inf entries of the results are those of im2col's, and the rest equal."""
+    rng = np.random.default_rng(1)
+    x, weight, bias = rng.standard_normal((2, 3, 9, 9)), rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    params = dict(stride=(1, 1), padding=(1, 1), dilation=(1, 1), groups=1)
+    poisoned = x.copy()
+    poisoned[1, 2, 0, 0] = bad
+    out, saved, grads = run("spectral", poisoned, weight, bias, params)
+    expected, _, expected_grads = run("im2col", poisoned, weight, bias, params)
+    assert not isinstance(saved, spectral.Saved)
+    np.testing.assert_allclose(out.data, expected.data, rtol=1e-12)  # equal_nan: NaN where im2col has NaN
+    assert np.isfinite(out.data[0]).all()  # the other image is untouched
+    for ours, theirs in zip(grads, expected_grads, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+    leaves = [Tensor(a, requires_grad=True) for a in (x, weight, bias)]
+    with lowering("spectral"):
+        result = F.conv2d(*leaves, **params)
+        assert isinstance(result.grad_fn.saved, spectral.Saved)
+        seed = np.ones(result.shape)
+        seed[0, 1, 4, 4] = bad
+        result.backward(seed)
+    im2col_leaves = [Tensor(a, requires_grad=True) for a in (x, weight, bias)]
+    with lowering("im2col"):
+        F.conv2d(*im2col_leaves, **params).backward(seed)
+    assert np.isfinite(leaves[0].grad.data[1]).all()  # the other image's gradient is untouched
+    for ours, theirs in zip(leaves, im2col_leaves, strict=True):
+        np.testing.assert_allclose(ours.grad.data, theirs.grad.data, rtol=1e-12)

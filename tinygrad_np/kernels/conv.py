@@ -29,7 +29,9 @@ def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: 
     """(conv2d's output as an (N, O, oH, oW) view of (O, oH, oW, N) memory, what conv_grads
     needs of the lowering taken: the im2col columns or a spectral.Saved)."""
     if spectral.pays(x.shape, weight.shape, stride, padding, dilation, groups):
-        return spectral.forward(x, weight, bias, padding, dilation)
+        result = spectral.forward(x, weight, bias, padding, dilation)
+        if result is not None:  # else an inf or NaN, which im2col keeps to its windows
+            return result
     kernel_size = weight.shape[2:]
     saved = columns(x, kernel_size, stride, padding, dilation, groups, ones_row=bias is not None)
     product = np.matmul(weight_rows(weight, bias, groups), saved)  # (groups, O/groups, oH * oW * N)
@@ -39,10 +41,14 @@ def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: 
 
 def conv_grads(g: np.ndarray, x: np.ndarray, weight: np.ndarray, saved, stride: Pair, padding: Pair,
                dilation: Pair, groups: int, needs) -> tuple:
-    """(dx, dW, db) from the (N, O, oH, oW) output gradient by the forward's lowering, None
-    where `needs` (x, weight, bias) says no; db is None without a bias."""
+    """(dx, dW, db) from the (N, O, oH, oW) output gradient by the forward's lowering (im2col
+    for a gradient with an inf or NaN: spectral.finite), None where `needs` (x, weight, bias)
+    says no; db is None without a bias."""
     if isinstance(saved, spectral.Saved):
-        return spectral.gradients(g, x.shape[2:], weight.shape, saved, needs)
+        grads = spectral.gradients(g, x.shape[2:], weight.shape, saved, needs)
+        if grads is not None:
+            return grads
+        saved = columns(x, weight.shape[2:], stride, padding, dilation, groups, ones_row=needs[2])
     g_rows = np.ascontiguousarray(g.transpose(1, 2, 3, 0)).reshape(groups, weight.shape[0] // groups, -1)
     geometry = dict(stride=stride, padding=padding, dilation=dilation)
     grad_x = conv_input_grad(g_rows, weight, x.shape[2:], **geometry) if needs[0] else None

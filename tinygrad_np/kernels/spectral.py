@@ -199,6 +199,15 @@ def cheaper(input_size: Pair, kernel_size: Pair, padding: Pair, dilation: Pair, 
     return 2 * (products + to_spectrum + from_spectrum) <= channels * out_channels * kernel_h * kernel_w * out_h * out_w
 
 
+def finite(spectrum_: np.ndarray) -> bool:
+    """Whether the array behind an (A, Lw, 2, C, N) spectrum is finite, read off its zero
+    frequency (each channel's sum, which an inf or NaN anywhere makes inf or NaN) at no cost.
+    A transform spreads each entry over every frequency, so one inf or NaN would make the whole
+    output NaN where im2col keeps it to the windows that hold it: such inputs and gradients
+    take im2col."""
+    return bool(np.isfinite(spectrum_[0, 0, 0].sum()))
+
+
 _forced: list[bool] = []  # the innermost `forced` block's choice, if any
 
 
@@ -231,11 +240,14 @@ class Saved:
 
 
 def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, padding: Pair,
-            dilation: Pair) -> tuple[np.ndarray, Saved]:
+            dilation: Pair) -> tuple[np.ndarray, Saved] | None:
     """conv2d (stride 1, one group) as an (N, O, oH, oW) view of (O, oH, oW, N) memory, plus
-    the bias, and what the backward needs."""
+    the bias, and what the backward needs; None when x or the weight is not `finite`."""
     matrices = transforms(x.shape[2:], weight.shape[2:], padding, dilation, np.result_type(x, weight))
-    saved = Saved(matrices, spectrum(x, matrices), kernel_blocks(weight, matrices))
+    with np.errstate(invalid="ignore", over="ignore"):  # an inf's spread is caught below, not warned of
+        saved = Saved(matrices, spectrum(x, matrices), kernel_blocks(weight, matrices))
+    if not (finite(saved.x_spectrum) and np.isfinite(saved.blocks[0].sum())):
+        return None
     lined_up = image(correlate(saved.x_spectrum, saved.blocks), matrices)  # (oH, oW, O, N)
     out = np.empty(lined_up.shape[2:3] + lined_up.shape[:2] + lined_up.shape[3:], lined_up.dtype)
     if bias is None:
@@ -245,10 +257,14 @@ def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, padding:
     return out.transpose(3, 0, 1, 2), saved
 
 
-def gradients(g: np.ndarray, input_size: Pair, weight_shape, saved: Saved, needs) -> tuple:
-    """(dx, dW, db) from the (N, O, oH, oW) output gradient, None where `needs` says no. db is
-    Σ g, read off the transposed inverse's zero frequency, where it is (1 / Lh Lw) Σ g."""
-    grad_spectrum = image_adjoint(g, saved.matrices)
+def gradients(g: np.ndarray, input_size: Pair, weight_shape, saved: Saved, needs) -> tuple | None:
+    """(dx, dW, db) from the (N, O, oH, oW) output gradient, None where `needs` says no, or
+    None for them all when g is not `finite`. db is Σ g, read off the transposed inverse's zero
+    frequency, where it is (1 / Lh Lw) Σ g."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        grad_spectrum = image_adjoint(g, saved.matrices)
+    if not finite(grad_spectrum):
+        return None
     grad_x_spectrum, grad_blocks = correlate_adjoints(grad_spectrum, saved.x_spectrum, saved.blocks,
                                                       needs_x=needs[0], needs_blocks=needs[1])
     grad_x = None if grad_x_spectrum is None else spectrum_adjoint(grad_x_spectrum, saved.matrices, *input_size)
