@@ -20,7 +20,7 @@ bench: $(STAMP)
 
 graph-picture: $(STAMP)
 	$(BIN)/python -m mnist graph --out docs/mlp-graph.svg --layers 784 32 16 10 --grads
-	$(BIN)/python -m mnist graph --out docs/cnn-graph.svg --model cnn --grads
+	$(BIN)/python -m mnist graph --out docs/cnn-graph.svg --model cnn --grads --collapse
 
 # The README's two diagnostics runs: one network, ReLU against sigmoid; the pictures go to docs/diagnostics/,
 # reduced to 256 colours to keep the repository small.

@@ -84,9 +84,9 @@ KINDS = {
         # SGD as the MLP's (momentum 0.9, weight decay 5e-4, batch 128, per-step cosine) with half the
         # rate, Nesterov momentum, a half-epoch warm-up and standardized pixels: without the warm-up
         # the first steps at lr 0.05 blow the loss up to 100+ and the run never recovers. Batch norm, the
-        # hidden layer's dropout, shifted images and 18 epochs took Fashion-MNIST from 91.3% to 92.07% in
-        # a 10-minute run (the README's tuning runs).
-        recipe={"lr": 0.05, "nesterov": True, "warmup_epochs": 0.5, "standardize": True, "epochs": 18,
+        # hidden layer's dropout, shifted images and 22 epochs take Fashion-MNIST from 91.3% to over 92%
+        # in a run of under 10 minutes (the README's tuning runs): 18 epochs gave 91.82% and 20 92.11%.
+        recipe={"lr": 0.05, "nesterov": True, "warmup_epochs": 0.5, "standardize": True, "epochs": 22,
                 "batch_norm": True, "dropout": 0.5, "shift": 2},
         description="two 5x5 convolutions (32 and 64 channels), each with batch norm (--no-batch-norm: "
                     "without), ReLU and 2x2 max pooling, then Linear(1024, 256), ReLU, Dropout (--dropout) "

@@ -141,6 +141,11 @@ def test_train_evaluate_predict_and_graph_work_for_a_cnn_checkpoint(tmp_path):
     status, _, stderr = run_cli("graph", "--model", "cnn", "--out", tmp_path / "cnn.dot")
     assert status == 0, stderr
     source = (tmp_path / "cnn.dot").read_text()
+    assert source.count("class=op") == 14 and "class=module" not in source  # 14 ops: drawn op by op
+    assert source.count("label=<batch_norm") == source.count("label=<conv2d") == 2
+    status, _, stderr = run_cli("graph", "--model", "cnn", "--collapse", "--out", tmp_path / "modules.dot")
+    assert status == 0, stderr
+    source = (tmp_path / "modules.dot").read_text()
     assert source.count("class=module") == 13 and "layers.4: Conv2d" in source  # collapsed by module
 
 

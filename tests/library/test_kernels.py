@@ -10,6 +10,7 @@ from tinygrad_np import Tensor, kernels
 from tinygrad_np.autograd import differentiable
 from tinygrad_np.kernels import conv as conv_kernels
 from tinygrad_np.kernels import elementwise as elementwise_kernels
+from tinygrad_np.kernels import normalization as normalization_kernels
 from tinygrad_np.kernels import spectral
 from tinygrad_np.kernels import window as window_kernels
 
@@ -44,7 +45,7 @@ CALLS = {
 
 def test_both_namespaces_expose_the_same_names():
     assert sorted(kernels.__all__) == sorted(differentiable.__all__) == sorted(
-        [*CALLS, "einsum", "where", "conv_grads"])
+        [*CALLS, "einsum", "where", "conv_grads", "batch_norm_grads"])
     for name in kernels.__all__:
         assert callable(getattr(kernels, name)) and callable(getattr(differentiable, name))
 
@@ -87,6 +88,28 @@ def test_the_conv_gradient_twin_computes_what_either_lowering_computes(bias, nam
             np.testing.assert_allclose(grad.data, value, rtol=1e-10, atol=1e-12)
     if bias:
         np.testing.assert_allclose(expected[2], g.sum(axis=(0, 2, 3)), rtol=1e-10)
+
+
+@pytest.mark.parametrize("affine", [False, True])
+@pytest.mark.parametrize("batch_minor", [False, True])
+def test_the_batch_norm_gradient_twin_computes_what_the_kernel_computes(affine, batch_minor):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((5, 3, 4, 2))
+    if batch_minor:  # (C, H, W, N) memory, as the activations of a CNN lie
+        x = np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    weight = rng.standard_normal(3) if affine else None
+    _, saved = normalization_kernels.batch_norm(x, weight, None, 1e-5)
+    g = rng.standard_normal(x.shape)
+    needs = (True, affine, True)
+    expected = kernels.batch_norm_grads(g, x, weight, saved, 1e-5, needs)
+    grads = differentiable.batch_norm_grads(Tensor(g, requires_grad=True), Tensor(x, requires_grad=True),
+                                            None if weight is None else Tensor(weight), saved, 1e-5, needs)
+    assert (grads[1] is None) == (expected[1] is None) == (not affine)
+    for grad, value in zip(grads, expected, strict=True):
+        if value is not None:
+            assert grad.grad_fn is not None
+            np.testing.assert_allclose(grad.data, value, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(expected[2], g.sum(axis=(0, 2, 3)), rtol=1e-12)
 
 
 def test_where_takes_a_mask_and_two_operands_in_both():

@@ -2,12 +2,13 @@
 statistics they produce, running statistics as buffers, PyTorch as an oracle, errors."""
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from strategies import arrays, normalization_shapes, shapes
+from test_higher_order import PROJECTIONS, gradient_of
 
 import tinygrad_np.nn.functional as F
-from tinygrad_np import ArgumentError, ShapeError, Tensor, gradcheck, nn
+from tinygrad_np import ArgumentError, ShapeError, Tensor, gradcheck, nn, no_grad
 from tinygrad_np.optim import SGD
 
 
@@ -42,6 +43,48 @@ def test_batch_norm_in_training_gradients_and_statistics(affine, data):
         scratch = [np.zeros(channels), np.ones(channels)]
         assert gradcheck(lambda *tensors: F.batch_norm(tensors[0], *scratch, *tensors[1:], training=True),
                          x, *([weight, bias] if affine else []))
+
+
+@pytest.mark.parametrize("affine", [False, True])
+@settings(max_examples=max(5, settings.default.max_examples // 3))
+@given(data=st.data())
+def test_batch_norm_in_training_second_derivatives_match_finite_differences(affine, data):
+    """The primitive's backward recomputes x̂ from x under create_graph, so the gradient is a
+    function of x (and of the weight) that can be differentiated again."""
+    shape = data.draw(normalization_shapes(max_dims=3), label="shape")
+    x = data.draw(arrays(shape))
+    assume(np.all(x.var(axis=channel_axes(x.ndim)) > 1e-1))  # steep 1/sqrt(var + eps) defeats differences
+    affine_inputs = [data.draw(arrays((shape[1],))), data.draw(arrays((shape[1],)))] if affine else []
+
+    def normalize(*tensors):
+        return F.batch_norm(tensors[0], None, None, *tensors[1:], training=True)
+    assert gradcheck(gradient_of(normalize), x, *affine_inputs, projections=PROJECTIONS)
+
+
+@pytest.mark.parametrize("weight, bias", [(True, True), (True, False), (False, True), (False, False)])
+def test_batch_norm_in_training_is_one_node_that_keeps_a_batch_minor_layout(weight, bias):
+    rng = np.random.default_rng(0)
+    x = np.ascontiguousarray(rng.standard_normal((3, 6, 6, 8)).astype(np.float32)).transpose(3, 0, 1, 2)
+    affine = [Tensor(rng.standard_normal(3).astype(np.float32), requires_grad=True) if wanted else None
+              for wanted in (weight, bias)]
+    leaf = Tensor.from_numpy(x).requires_grad_()
+    out = F.batch_norm(leaf, None, None, *affine, training=True)
+    assert out.grad_fn.name == "batch_norm" and out.dtype == np.float32
+    assert len(out.grad_fn.inputs) == 1 + weight + bias
+    assert np.argsort(out.data.strides).tolist() == np.argsort(x.strides).tolist()  # (C, H, W, N) memory
+    out.backward(rng.standard_normal(out.shape).astype(np.float32))
+    assert leaf.grad.shape == x.shape and all(t.grad.shape == (3,) for t in affine if t is not None)
+
+
+def test_batch_norm_updates_the_running_statistics_under_no_grad_too():
+    x = np.random.default_rng(1).standard_normal((4, 2, 3))
+    recorded, unrecorded = [np.zeros(2), np.ones(2)], [np.zeros(2), np.ones(2)]
+    F.batch_norm(Tensor(x, requires_grad=True), *recorded, training=True)
+    with no_grad():
+        F.batch_norm(Tensor(x), *unrecorded, training=True)
+    for kept, other in zip(recorded, unrecorded, strict=True):
+        np.testing.assert_array_equal(kept, other)
+    assert not np.array_equal(recorded[0], np.zeros(2))
 
 
 @given(data=st.data())

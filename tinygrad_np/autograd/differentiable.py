@@ -80,6 +80,23 @@ def conv_grads(g: Tensor, x: Tensor, weight: Tensor, saved, stride, padding, dil
     return grad_x, grad_weight, grad_bias
 
 
+def batch_norm_grads(g: Tensor, x: Tensor, weight, saved, eps: float, needs) -> tuple:
+    """(dx, dγ, dβ) as recorded ops, x̂ recomputed from x (the kernel's saved rows are
+    constants, and dx must stay a function of x): dx = k (g - mean g - x̂ mean(g x̂))."""
+    axes = (0, *range(2, x.ndim))
+    per_channel = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    centered = x - x.mean(axis=axes, keepdims=True)
+    inverse_std = ((centered * centered).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    normalized = centered * inverse_std
+    grad_x = None
+    if needs[0]:
+        scale = inverse_std if weight is None else inverse_std * weight.reshape(per_channel)
+        grad_x = scale * (g - g.mean(axis=axes, keepdims=True)
+                          - normalized * (g * normalized).mean(axis=axes, keepdims=True))
+    grad_weight = (g * normalized).sum(axis=axes) if needs[1] else None
+    return grad_x, grad_weight, g.sum(axis=axes) if needs[2] else None
+
+
 __all__ = ["broadcast_to", "sum_to", "scatter_add", "permute", "values", "exp", "log", "where",
-           "softmax", "log_softmax", "unfold", "fold", "pad", "route_to_maxima", "conv_grads",
+           "softmax", "log_softmax", "unfold", "fold", "pad", "route_to_maxima", "conv_grads", "batch_norm_grads",
            "sin", "cos", "expm1", "erf", "prod", "cumsum", "einsum"]

@@ -1,7 +1,7 @@
 """Batch and layer normalization, as functions (nn.functional) and layers (nn), with PyTorch's
-arguments and semantics. Both are compositions of primitive ops: (x - mean) / sqrt(var + eps),
-then an optional per-feature scale and shift; the gradient through the batch statistics comes
-from the graph, with no backward of its own.
+arguments and semantics: (x - mean) / sqrt(var + eps), then an optional per-feature scale and
+shift. Batch norm in training mode is one primitive (ops/normalization.py); in eval mode, and
+layer norm, are compositions of primitive ops, whose gradient comes from the graph.
 """
 from typing import Optional
 
@@ -9,7 +9,8 @@ import numpy as np
 
 from tinygrad_np.errors import ArgumentError, ShapeError
 from tinygrad_np.nn.module import Module, Parameter
-from tinygrad_np.tensor import Tensor
+from tinygrad_np.ops.normalization import BatchNorm
+from tinygrad_np.tensor import Tensor, lift
 
 
 def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None, training: bool = False,
@@ -28,23 +29,19 @@ def batch_norm(input: Tensor, running_mean, running_var, weight=None, bias=None,
         if value is not None and value.shape != (channels,):
             raise ShapeError(f"batch_norm: {name} has shape {value.shape}, input of shape {input.shape} "
                              f"has {channels} channels")
-    per_channel = (1, channels) + (1,) * (input.ndim - 2)
     if training:
-        count = input.size // channels
-        if count < 2:
+        if input.size // channels < 2:
             raise ShapeError("batch_norm: training needs more than one value per channel, "
                              f"input has shape {input.shape}")
-        axes = (0,) + tuple(range(2, input.ndim))
-        normalized, mean, variance = _normalize(input, axes, eps)
-        for running, statistic in ((running_mean, mean.data), (running_var, variance.data * (count / (count - 1)))):
-            if running is not None:
-                array = running.data if isinstance(running, Tensor) else running
-                array[...] = (1 - momentum) * array + momentum * statistic.reshape(channels)
-    else:
-        if running_mean is None or running_var is None:
-            raise ArgumentError("batch_norm: running_mean and running_var are needed when training=False")
-        mean, variance = (_array(stat).reshape(per_channel) for stat in (running_mean, running_var))
-        normalized = (input - mean) * (variance + eps) ** -0.5
+        affine = [lift(value, input) for value in (weight, bias) if value is not None]
+        return BatchNorm.apply(input, *affine, with_weight=weight is not None, with_bias=bias is not None,
+                               eps=eps, momentum=momentum, running_mean=_buffer(running_mean),
+                               running_var=_buffer(running_var))
+    if running_mean is None or running_var is None:
+        raise ArgumentError("batch_norm: running_mean and running_var are needed when training=False")
+    per_channel = (1, channels) + (1,) * (input.ndim - 2)
+    mean, variance = (_array(stat).reshape(per_channel) for stat in (running_mean, running_var))
+    normalized = (input - mean) * (variance + eps) ** -0.5
     return _scale_and_shift(normalized, weight, bias, per_channel)
 
 
@@ -59,17 +56,14 @@ def layer_norm(input: Tensor, normalized_shape, weight=None, bias=None, eps: flo
     for name, value in (("weight", weight), ("bias", bias)):
         if value is not None and value.shape != normalized_shape:
             raise ShapeError(f"layer_norm: {name} has shape {value.shape}, normalized_shape is {normalized_shape}")
-    normalized, _, _ = _normalize(input, tuple(range(-len(normalized_shape), 0)), eps)
+    normalized = _normalize(input, tuple(range(-len(normalized_shape), 0)), eps)
     return _scale_and_shift(normalized, weight, bias, normalized_shape)
 
 
-def _normalize(input: Tensor, axes: tuple, eps: float) -> tuple:
-    """(x - mean) / sqrt(var + eps) over `axes` with the biased variance; also the mean and the
-    variance (kept axes), for batch norm's running statistics."""
-    mean = input.mean(axis=axes, keepdims=True)
-    centered = input - mean
-    variance = (centered * centered).mean(axis=axes, keepdims=True)
-    return centered * (variance + eps) ** -0.5, mean, variance
+def _normalize(input: Tensor, axes: tuple, eps: float) -> Tensor:
+    """(x - mean) / sqrt(var + eps) over `axes`, with the biased variance."""
+    centered = input - input.mean(axis=axes, keepdims=True)
+    return centered * ((centered * centered).mean(axis=axes, keepdims=True) + eps) ** -0.5
 
 
 def _scale_and_shift(normalized: Tensor, weight, bias, shape: tuple) -> Tensor:
@@ -80,6 +74,11 @@ def _scale_and_shift(normalized: Tensor, weight, bias, shape: tuple) -> Tensor:
 
 def _array(x) -> np.ndarray:
     return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _buffer(running) -> Optional[np.ndarray]:
+    """The array a running statistic is updated in, in place (None stays None)."""
+    return None if running is None else _array(running)
 
 
 class _BatchNorm(Module):
