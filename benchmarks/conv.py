@@ -15,6 +15,7 @@ measurement the layout of ops/window.py was chosen from.
 """
 import argparse
 import cProfile
+import multiprocessing
 import pstats
 import statistics
 import sys
@@ -159,6 +160,22 @@ def measure(images: np.ndarray, labels: np.ndarray, rounds: int, batch_sizes=BAT
             "rounds": turns.seconds,
         })
     return rows
+
+
+def measure_in_fresh_process(rounds: int, steps: int, threads: int) -> list:
+    """measure() in a new interpreter. After the MLP throughput part in the same process, the
+    NumPy steps ran a fifth slower and PyTorch's did not (tinygrad_np at batch 128: 35.9 against
+    24.9 ms run alone; the hand-derived network 319 against 264), so the ratio measured what ran
+    before rather than the step."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_measure_alone, (rounds, steps, threads))
+
+
+def _measure_alone(rounds: int, steps: int, threads: int) -> list:
+    memory.keep_freed_memory()  # as `python -m benchmarks` does
+    dataset = mnist_data.load_dataset()
+    with machine.limit_threads(threads):
+        return measure(dataset.train_images[:SAMPLES], dataset.train_labels[:SAMPLES], rounds, steps=steps)
 
 
 def profile(images: np.ndarray, labels: np.ndarray, batch_size: int, steps: int = 20, top: int = 15) -> None:

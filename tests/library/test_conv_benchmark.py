@@ -1,5 +1,7 @@
 """benchmarks/conv.py: the four candidates train the same CNN from the same weights on the same
 batches, the FLOP count, and the report's CNN table and target. Fast: two steps, no timing asserted."""
+import multiprocessing
+
 import numpy as np
 import pytest
 
@@ -85,3 +87,14 @@ def test_the_table_has_a_row_per_batch_with_the_spread():
     lines = report.conv_table(rows())
     assert lines[2] == "| 64 | 30.0 | 45.0 | 60.0 | 25.0 | 0.50x | 1.20x (1.10-1.30) | 50 | 40% |"
     assert len(lines) == 4
+
+
+def test_make_bench_measures_the_cnn_step_in_a_fresh_process(monkeypatch):
+    """A child interpreter (spawned: it inherits nothing of this process's heap or thread pools)
+    returns the same rows measure() does."""
+    started, get_context = [], multiprocessing.get_context
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method: started.append(method) or get_context(method))
+    rows = conv.measure_in_fresh_process(rounds=1, steps=1, threads=1)
+    assert started == ["spawn"]
+    assert [row["batch_size"] for row in rows] == list(conv.BATCH_SIZES)
+    assert all(row["step_ms"]["tinygrad_np"] > 0 and row["step_ms"]["im2col only"] > 0 for row in rows)
