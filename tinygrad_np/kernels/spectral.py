@@ -89,11 +89,6 @@ def _read_only(matrix: np.ndarray) -> np.ndarray:
     return matrix
 
 
-def fits(stride: Pair, groups: int) -> bool:
-    """Whether the spectral scheme computes this conv at all (stride 1, one group)."""
-    return stride == (1, 1) and groups == 1
-
-
 def spectrum(images: np.ndarray, matrices: Transforms) -> np.ndarray:
     """x̂ (A, Lw, 2, C, N) of an (N, C, H, W) batch: the DFT along H, then along W."""
     batch, channels, height, width = images.shape
@@ -200,13 +195,12 @@ def cheaper(input_size: Pair, kernel_size: Pair, padding: Pair, dilation: Pair, 
     return 2 * (products + to_spectrum + from_spectrum) <= channels * out_channels * kernel_h * kernel_w * out_h * out_w
 
 
-def finite(spectrum_: np.ndarray) -> bool:
-    """Whether the array behind an (A, Lw, 2, C, N) spectrum is finite, read off its zero
-    frequency (each channel's sum, which an inf or NaN anywhere makes inf or NaN) at no cost.
-    A transform spreads each entry over every frequency, so one inf or NaN would make the whole
-    output NaN where im2col keeps it to the windows that hold it: such inputs and gradients
-    take im2col."""
-    return bool(np.isfinite(spectrum_[0, 0, 0].sum()))
+def finite(zero_frequency: np.ndarray) -> bool:
+    """Whether the array behind a spectrum is finite, read off its zero frequency (the sums of
+    its entries, which an inf or NaN anywhere makes inf or NaN) at no cost. A transform spreads
+    each entry over every frequency, so one inf or NaN would make the whole output NaN where
+    im2col keeps it to the windows that hold it: such inputs and gradients take im2col."""
+    return bool(np.isfinite(zero_frequency.sum()))
 
 
 _forced: list[bool] = []  # the innermost `forced` block's choice, if any
@@ -247,7 +241,7 @@ def forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, padding:
     matrices = transforms(x.shape[2:], weight.shape[2:], padding, dilation, np.result_type(x, weight))
     with np.errstate(invalid="ignore", over="ignore"):  # an inf's spread is caught below, not warned of
         saved = Saved(matrices, spectrum(x, matrices), kernel_blocks(weight, matrices))
-    if not (finite(saved.x_spectrum) and np.isfinite(saved.blocks[0].sum())):
+    if not (finite(saved.x_spectrum[0, 0, 0]) and finite(saved.blocks[0])):
         return None
     lined_up = image(correlate(saved.x_spectrum, saved.blocks), matrices)  # (oH, oW, O, N)
     out = np.empty(lined_up.shape[2:3] + lined_up.shape[:2] + lined_up.shape[3:], lined_up.dtype)
@@ -264,12 +258,13 @@ def gradients(g: np.ndarray, input_size: Pair, weight_shape, saved: Saved, needs
     frequency, where it is (1 / Lh Lw) Σ g."""
     with np.errstate(invalid="ignore", over="ignore"):
         grad_spectrum = image_adjoint(g, saved.matrices)
-    if not finite(grad_spectrum):
+    zero_frequency = grad_spectrum[0, 0, 0]  # its real part (O, N): (1 / Lh Lw) Σ g over positions
+    if not finite(zero_frequency):
         return None
     grad_x_spectrum, grad_blocks = correlate_adjoints(grad_spectrum, saved.x_spectrum, saved.blocks,
                                                       needs_x=needs[0], needs_blocks=needs[1])
     grad_x = None if grad_x_spectrum is None else spectrum_adjoint(grad_x_spectrum, saved.matrices, *input_size)
     grad_weight = None if grad_blocks is None else kernel_blocks_adjoint(grad_blocks, saved.matrices, weight_shape)
     length_h, length_w = saved.matrices.lengths
-    grad_bias = grad_spectrum[0, 0, 0].sum(axis=-1) * (length_h * length_w) if needs[2] else None
+    grad_bias = zero_frequency.sum(axis=-1) * (length_h * length_w) if needs[2] else None
     return grad_x, grad_weight, grad_bias

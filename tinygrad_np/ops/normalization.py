@@ -43,4 +43,3 @@ class BatchNorm(Function):
         grad_x, grad_weight, grad_bias = ops.batch_norm_grads(g, x, weight, self.saved, self.params["eps"], wanted)
         grads = [grad_x] + [grad_weight] * self.params["with_weight"] + [grad_bias] * self.params["with_bias"]
         return grads[0] if len(grads) == 1 else tuple(grads)  # one input: its gradient alone
-
